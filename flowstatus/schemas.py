@@ -1,0 +1,225 @@
+"""marshmallow schemas: the only place where documents change shape.
+
+Two shapes of a workflow state exist:
+
+* the **stored document** in the state index, exactly as the Flow Framework
+  plugin writes it (:class:`StoredStateSchema`), read leniently so that
+  documents of every plugin version from 2.12 on load, and written strictly so
+  that the plugin's strict parser accepts what flowstatus writes;
+* the **status response** of ``GET …/_status`` (:data:`STATUS_FULL` and
+  :data:`STATUS_SHORT`), rendered as the plugin renders it, plus the seed
+  page's ``"<resource_type>": "<resource_id>"`` key on each resource.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Mapping
+
+from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, post_dump, post_load
+
+from flowstatus.model import ResourceCreated, User, WorkflowState
+
+# Top-level keys older plugins wrote that no current plugin accepts: they are
+# dropped when a document is rewritten, so the rewrite is readable again.
+OBSOLETE_KEYS = frozenset({"ui_metadata", "schema_version"})
+
+# The plugin's toXContent key order (model/WorkflowState.java).
+STATE_KEYS = (
+    "workflow_id",
+    "error",
+    "state",
+    "provisioning_progress",
+    "provision_start_time",
+    "provision_end_time",
+    "user",
+    "user_outputs",
+    "resources_created",
+    "tenant_id",
+    "all_shared_principals",
+)
+SHORT_KEYS = ("workflow_id", "error", "state", "resources_created")
+
+
+class EpochMillis(fields.Field):
+    """Epoch milliseconds as a JSON integer.
+
+    The plugin always writes integers; the index mapping also accepts
+    ``strict_date_time`` strings, so other writers may have stored those:
+    they are read as the same instant.
+    """
+
+    default_error_messages = {"invalid": "Not an epoch-millisecond integer or ISO date-time."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            if value.lstrip("-").isdigit():
+                return int(value)
+            try:
+                parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                raise self.make_error("invalid") from None
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=dt.timezone.utc)
+            return int(parsed.timestamp() * 1000)
+        raise self.make_error("invalid")
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> int | None:
+        return None if value is None else int(value)
+
+
+def _drop_absent(data: dict[str, Any]) -> dict[str, Any]:
+    """The plugin renders a field only when it is non-null and, for lists and maps, non-empty."""
+    return {k: v for k, v in data.items() if v is not None and v != [] and v != {}}
+
+
+class ResourceSchema(Schema):
+    """One ``resources_created`` entry: a flat object of four strings."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    workflow_step_name = fields.String(required=True)
+    workflow_step_id = fields.String(required=True)
+    resource_type = fields.String(required=True)
+    resource_id = fields.String(required=True)
+
+    @post_load
+    def _make(self, data: dict[str, Any], **kwargs: Any) -> ResourceCreated:
+        return ResourceCreated(**data)
+
+
+class UserSchema(Schema):
+    """common-utils ``User``; unknown keys are ignored as the plugin's parser does.
+
+    Dumped with every key, in the 3.3+ order, tenants as explicit nulls.
+    """
+
+    class Meta:
+        unknown = EXCLUDE
+
+    name = fields.String(required=True)
+    backend_roles = fields.List(fields.String(), load_default=(), allow_none=True)
+    roles = fields.List(fields.String(), load_default=(), allow_none=True)
+    user_requested_tenant = fields.String(allow_none=True, load_default=None)
+    user_requested_tenant_access = fields.String(allow_none=True, load_default=None)
+    custom_attribute_names = fields.List(fields.String(), load_default=(), allow_none=True)
+
+    @post_load
+    def _make(self, data: dict[str, Any], **kwargs: Any) -> User:
+        lists = ("backend_roles", "roles", "custom_attribute_names")
+        return User(**{k: tuple(v or ()) if k in lists else v for k, v in data.items()})
+
+
+def _user_output_value(value: Any) -> None:
+    """The plugin accepts a string or an object of strings as a user output."""
+    if isinstance(value, str):
+        return
+    if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+        return
+    raise ValidationError("A user output is a string or an object of strings.")
+
+
+class StoredStateSchema(Schema):
+    """The state document as stored in the index.
+
+    Load: null fields count as absent, unknown keys are kept in
+    ``WorkflowState.extra`` (obsolete ones are dropped), so a document of any
+    plugin version loads.  Dump: the plugin's key order, absent and empty
+    fields left out, ``extra`` appended, so a rewrite keeps what a newer
+    plugin added.
+    """
+
+    class Meta:
+        unknown = INCLUDE
+
+    workflow_id = fields.String(allow_none=True)
+    error = fields.String(allow_none=True)
+    state = fields.String(allow_none=True)
+    provisioning_progress = fields.String(allow_none=True)
+    provision_start_time = EpochMillis(allow_none=True)
+    provision_end_time = EpochMillis(allow_none=True)
+    user = fields.Nested(UserSchema, allow_none=True)
+    user_outputs = fields.Dict(
+        keys=fields.String(), values=fields.Raw(validate=_user_output_value), allow_none=True
+    )
+    resources_created = fields.List(fields.Nested(ResourceSchema), allow_none=True)
+    tenant_id = fields.String(allow_none=True)
+    all_shared_principals = fields.List(fields.String(), allow_none=True)
+
+    @post_load
+    def _make(self, data: dict[str, Any], **kwargs: Any) -> WorkflowState:
+        known = {k: v for k, v in data.items() if k in STATE_KEYS and v is not None}
+        extra = {k: v for k, v in data.items() if k not in STATE_KEYS and k not in OBSOLETE_KEYS}
+        for key in ("resources_created", "all_shared_principals"):
+            if key in known:
+                known[key] = tuple(known[key])
+        return WorkflowState(**known, extra=extra)
+
+    @post_dump(pass_original=True)
+    def _plugin_format(
+        self, data: dict[str, Any], original: WorkflowState, **kwargs: Any
+    ) -> dict[str, Any]:
+        return {**_drop_absent(data), **original.extra}
+
+
+class StatusResourceSchema(ResourceSchema):
+    """A resource as the status API shows it: the plugin's four keys plus the seed's.
+
+    The seed page (the user's words) shows ``"connector_id": "<id>"``; every
+    released plugin shows ``resource_type``/``resource_id``.  Both are given
+    so that clients written against either read the entry.
+    """
+
+    @post_dump
+    def _seed_key(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        alias = data.get("resource_type")
+        if alias and alias not in data:
+            data[alias] = data.get("resource_id")
+        return data
+
+
+class StatusSchema(Schema):
+    """The ``GET …/_status`` body, keys in the plugin's order, absent fields left out."""
+
+    workflow_id = fields.String()
+    error = fields.String()
+    state = fields.String()
+    provisioning_progress = fields.String()
+    provision_start_time = EpochMillis()
+    provision_end_time = EpochMillis()
+    user = fields.Nested(UserSchema)
+    user_outputs = fields.Dict()
+    resources_created = fields.List(fields.Nested(StatusResourceSchema))
+    tenant_id = fields.String()
+    all_shared_principals = fields.List(fields.String())
+
+    @post_dump
+    def _omit_absent(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return _drop_absent(data)
+
+
+STORED_STATE = StoredStateSchema()
+STATUS_FULL = StatusSchema()
+STATUS_SHORT = StatusSchema(only=SHORT_KEYS)
+
+
+def load_state(source: Mapping[str, Any]) -> WorkflowState:
+    """Load a stored ``_source``; raises ``marshmallow.ValidationError`` if it is malformed."""
+    return STORED_STATE.load(source)
+
+
+def dump_state(state: WorkflowState) -> dict[str, Any]:
+    """The ``_source`` to store for ``state``, in the plugin's format."""
+    return STORED_STATE.dump(state)
+
+
+def render_status(state: WorkflowState, *, full: bool) -> dict[str, Any]:
+    """The status response body for ``state`` (``full`` is the ``all`` parameter)."""
+    return (STATUS_FULL if full else STATUS_SHORT).dump(state)
