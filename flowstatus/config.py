@@ -1,0 +1,104 @@
+"""Settings, read once from environment variables.
+
+Every setting has an environment variable (the ``data_key`` below) and a
+default that works against a local, unsecured OpenSearch.  Invalid values stop
+the process at start with a message naming the variable, never later on a
+request.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+
+DEFAULT_STATE_INDEX = ".plugins-flow-framework-state"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the app factory and the CLI need to know; immutable once loaded."""
+
+    opensearch_hosts: tuple[str, ...] = ("http://127.0.0.1:9200",)
+    opensearch_username: str | None = None
+    opensearch_password: str | None = field(default=None, repr=False)
+    opensearch_verify_certs: bool = True
+    opensearch_ca_certs: str | None = None
+    opensearch_client_cert: str | None = None
+    opensearch_client_key: str | None = None
+    state_index: str = DEFAULT_STATE_INDEX
+    request_timeout: float = 5.0
+    pool_size: int = 32
+    retry_after: int = 5
+    refresh: str = "false"
+    conflict_retries: int = 8
+    max_bulk_bytes: int = 10 * 1024 * 1024
+
+
+class _HostList(fields.Field):
+    """A comma-separated list of OpenSearch URLs."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> tuple[str, ...]:
+        hosts = tuple(h.strip() for h in str(value).split(",") if h.strip())
+        if not hosts:
+            raise ValidationError("Give at least one URL, e.g. http://127.0.0.1:9200.")
+        for host in hosts:
+            if not host.startswith(("http://", "https://")):
+                raise ValidationError(f"{host!r} is not an http:// or https:// URL.")
+        return hosts
+
+
+class SettingsSchema(Schema):
+    """Environment variables -> :class:`Settings`."""
+
+    class Meta:
+        unknown = RAISE
+
+    opensearch_hosts = _HostList(data_key="OPENSEARCH_URL")
+    opensearch_username = fields.String(data_key="OPENSEARCH_USERNAME")
+    opensearch_password = fields.String(data_key="OPENSEARCH_PASSWORD")
+    opensearch_verify_certs = fields.Boolean(data_key="OPENSEARCH_VERIFY_CERTS")
+    opensearch_ca_certs = fields.String(data_key="OPENSEARCH_CA_CERTS")
+    opensearch_client_cert = fields.String(data_key="OPENSEARCH_CLIENT_CERT")
+    opensearch_client_key = fields.String(data_key="OPENSEARCH_CLIENT_KEY")
+    state_index = fields.String(
+        data_key="FLOWSTATUS_STATE_INDEX", validate=validate.Regexp(r"^[^A-Z\s,\"*\\<|>/?#:]+$")
+    )
+    request_timeout = fields.Float(
+        data_key="FLOWSTATUS_REQUEST_TIMEOUT", validate=validate.Range(min=0.1, max=300)
+    )
+    pool_size = fields.Integer(data_key="FLOWSTATUS_POOL_SIZE", validate=validate.Range(1, 1024))
+    retry_after = fields.Integer(data_key="FLOWSTATUS_RETRY_AFTER", validate=validate.Range(1, 3600))
+    refresh = fields.String(
+        data_key="FLOWSTATUS_REFRESH", validate=validate.OneOf(["false", "true", "wait_for"])
+    )
+    conflict_retries = fields.Integer(
+        data_key="FLOWSTATUS_CONFLICT_RETRIES", validate=validate.Range(0, 100)
+    )
+    max_bulk_bytes = fields.Integer(
+        data_key="FLOWSTATUS_MAX_BULK_BYTES", validate=validate.Range(1024, 1024**3)
+    )
+
+    @post_load
+    def _make(self, data: dict[str, Any], **kwargs: Any) -> Settings:
+        return Settings(**data)
+
+
+ENV_VARS = tuple(f.data_key for f in SettingsSchema().fields.values())
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read :class:`Settings` from ``environ`` (default ``os.environ``).
+
+    Only the variables named in :data:`ENV_VARS` are read; empty ones count as
+    unset.  Raises ``ValueError`` naming each bad variable.
+    """
+    environ = os.environ if environ is None else environ
+    present = {k: environ[k] for k in ENV_VARS if environ.get(k, "") != ""}
+    try:
+        return SettingsSchema().load(present)
+    except ValidationError as exc:
+        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in sorted(exc.messages_dict.items()))
+        raise ValueError(f"invalid configuration: {problems}") from None

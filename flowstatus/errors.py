@@ -1,0 +1,101 @@
+"""Exceptions, by layer.
+
+The repository raises :class:`StoreError` subclasses, which say what happened
+to the store and nothing about HTTP.  The HTTP layer raises :class:`ApiError`
+subclasses, which carry the status and the body the Flow Framework plugin (or
+OpenSearch itself) would answer with; one error handler renders them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class StoreError(Exception):
+    """Something the state store reported or failed to report."""
+
+
+class StoreUnavailable(StoreError):
+    """OpenSearch could not be reached, timed out, or is overloaded; retrying may succeed."""
+
+
+class IndexMissing(StoreError):
+    """The state index does not exist."""
+
+
+class DocumentMissing(StoreError):
+    """No state document has this workflow id."""
+
+
+class CorruptDocument(StoreError):
+    """A stored document does not load as a workflow state."""
+
+    def __init__(self, workflow_id: str, problems: Any) -> None:
+        super().__init__(f"state document {workflow_id!r} does not load: {problems}")
+        self.workflow_id = workflow_id
+        self.problems = problems
+
+
+class MappingConflict(StoreError):
+    """The existing index's mapping cannot be upgraded in place to the plugin's."""
+
+
+class ApiError(Exception):
+    """An HTTP error answer.  ``body()`` is the JSON the client receives."""
+
+    status: int = 400
+    headers: dict[str, str] = {}
+
+    def body(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class PluginError(ApiError):
+    """The Flow Framework plugin's error shape: exactly ``{"error": "<message>"}``."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.message}
+
+
+class OpenSearchError(ApiError):
+    """OpenSearch's own error shape: a nested ``error`` object with ``root_cause`` and a ``status``."""
+
+    def __init__(self, status: int, error_type: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.error_type = error_type
+        self.reason = reason
+
+    def body(self) -> dict[str, Any]:
+        cause = {"type": self.error_type, "reason": self.reason}
+        return {"error": {"root_cause": [cause], **cause}, "status": self.status}
+
+
+class IllegalArgument(OpenSearchError):
+    """OpenSearch's ``illegal_argument_exception`` (HTTP 400)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(400, "illegal_argument_exception", reason)
+
+
+class MethodNotAllowed(ApiError):
+    """OpenSearch's 405: a flat error plus a ``status`` key, and an ``Allow`` header."""
+
+    status = 405
+
+    def __init__(self, uri: str, method: str, allowed: list[str]) -> None:
+        super().__init__(uri)
+        self.message = (
+            f"Incorrect HTTP method for uri [{uri}] and method [{method}], "
+            f"allowed: [{', '.join(allowed)}]"
+        )
+        self.headers = {"Allow": ",".join(allowed)}
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.message, "status": 405}

@@ -1,0 +1,135 @@
+"""The state-repository port: what the rest of flowstatus may ask of the store.
+
+Implementations: :class:`flowstatus.repository.opensearch.OpenSearchStateRepository`
+(the real one) and, for unit tests, an in-memory fake that the contract suite
+in ``tests/contract`` holds to the same behaviour.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from dataclasses import dataclass
+from typing import Iterable, Sequence, Union
+
+from flowstatus.errors import CorruptDocument
+from flowstatus.model import WorkflowState
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """A state together with the version it was read at (for optimistic concurrency)."""
+
+    state: WorkflowState
+    seq_no: int
+    primary_term: int
+
+
+@dataclass(frozen=True)
+class Create:
+    """Write ``state`` as a new document; conflicts if one already exists."""
+
+    workflow_id: str
+    state: WorkflowState
+
+
+@dataclass(frozen=True)
+class Replace:
+    """Overwrite the document, only if it is still at ``seq_no``/``primary_term``."""
+
+    workflow_id: str
+    state: WorkflowState
+    seq_no: int
+    primary_term: int
+
+
+@dataclass(frozen=True)
+class Delete:
+    """Delete the document, only if it is still at ``seq_no``/``primary_term``."""
+
+    workflow_id: str
+    seq_no: int
+    primary_term: int
+
+
+WriteOp = Union[Create, Replace, Delete]
+
+
+class Outcome(enum.Enum):
+    DONE = "done"
+    CONFLICT = "conflict"  # someone wrote first: re-read and try again
+    UNAVAILABLE = "unavailable"  # the shard could not take it now: retry later
+    FAILED = "failed"  # refused for another reason, see ``error``
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What happened to one :data:`WriteOp`. Versions are set when ``outcome`` is DONE."""
+
+    outcome: Outcome
+    seq_no: int | None = None
+    primary_term: int | None = None
+    error: str | None = None
+
+
+Lookup = Union[Versioned, None, CorruptDocument]
+
+
+class IndexReport(enum.Enum):
+    CREATED = "created"
+    UPGRADED = "upgraded"
+    CURRENT = "current"
+
+
+class StateRepository(abc.ABC):
+    """Reads and writes workflow-state documents.
+
+    Every method may raise :class:`flowstatus.errors.StoreUnavailable` when the
+    store cannot be reached in time; nothing else about the transport leaks.
+    """
+
+    index: str
+
+    @abc.abstractmethod
+    def ensure_index(self) -> IndexReport:
+        """Create the state index with the plugin's mapping, or upgrade an older one in place.
+
+        Idempotent; safe to race with another creator.  Raises
+        :class:`flowstatus.errors.MappingConflict` if an old mapping cannot be
+        upgraded without a reindex.
+        """
+
+    @abc.abstractmethod
+    def index_exists(self) -> bool:
+        """Whether the state index exists."""
+
+    @abc.abstractmethod
+    def get(self, workflow_id: str) -> Versioned:
+        """A realtime read of one state (no refresh needed after a write).
+
+        Raises :class:`~flowstatus.errors.IndexMissing`,
+        :class:`~flowstatus.errors.DocumentMissing` or
+        :class:`~flowstatus.errors.CorruptDocument`.
+        """
+
+    @abc.abstractmethod
+    def get_many(self, workflow_ids: Iterable[str]) -> dict[str, Lookup]:
+        """Realtime reads of several states in one round trip.
+
+        Each id maps to its :class:`Versioned`, ``None`` if missing, or a
+        :class:`~flowstatus.errors.CorruptDocument`.  Raises
+        :class:`~flowstatus.errors.IndexMissing` if the index does not exist.
+        """
+
+    @abc.abstractmethod
+    def write_many(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        """Apply ``ops`` in one round trip; one result per op, in order.
+
+        Each op succeeds or fails on its own.  A CONFLICT leaves the document
+        as it was.  A missing state index is first created as
+        :meth:`ensure_index` does, never with dynamic mappings.
+        """
+
+    def write(self, op: WriteOp) -> WriteResult:
+        """One op; see :meth:`write_many`."""
+        return self.write_many([op])[0]
