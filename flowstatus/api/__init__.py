@@ -1,0 +1,1 @@
+"""The HTTP layer: blueprints, parameter parsing, responses and error handling."""

@@ -1,0 +1,121 @@
+"""Query parameters, parsed as OpenSearch's REST layer parses them.
+
+* Booleans follow ``RestRequest.paramAsBoolean``: absent gives the default,
+  present but empty (``?all``) is true, whitespace gives the default, only
+  ``true``/``false`` otherwise.
+* A repeated parameter takes its last value.
+* Parameters a route does not consume are refused as ``BaseRestHandler``
+  refuses them, with its "did you mean" hint.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from rapidfuzz.distance import Levenshtein
+from werkzeug.datastructures import MultiDict
+
+from flowstatus.errors import IllegalArgument, PluginError
+
+# Parameters every OpenSearch route accepts (consumed by its REST channel).
+RESPONSE_PARAMS = frozenset({"pretty", "human", "error_trace", "filter_path"})
+
+# Lucene's LevenshteinDistance threshold used by BaseRestHandler.
+SUGGESTION_THRESHOLD = 0.5
+
+
+def last(args: MultiDict[str, str], name: str) -> str | None:
+    """The last value of ``name``, as OpenSearch keeps the last of repeated parameters."""
+    values = args.getlist(name)
+    return values[-1] if values else None
+
+
+def parse_bool(value: str | None, default: bool = False) -> bool:
+    """One boolean parameter value; raises :class:`IllegalArgument` like OpenSearch."""
+    if value is None:
+        return default
+    if value == "":
+        return True
+    if not value.strip():
+        return default
+    if value in ("true", "false"):
+        return value == "true"
+    raise IllegalArgument(f"Failed to parse value [{value}] as only [true] or [false] are allowed.")
+
+
+def param_bool(args: MultiDict[str, str], name: str, default: bool = False) -> bool:
+    """The boolean parameter ``name`` of a request."""
+    return parse_bool(last(args, name), default)
+
+
+@dataclass(frozen=True)
+class ResponseOptions:
+    """How to write a response body: the common response parameters."""
+
+    pretty: bool = False
+    filter_path: str | None = None
+
+
+def response_options(args: MultiDict[str, str]) -> ResponseOptions:
+    """Parse ``pretty``, ``human``, ``error_trace`` and ``filter_path``.
+
+    ``human`` and ``error_trace`` are validated and accepted; they change
+    nothing because flowstatus renders no byte sizes or durations and never
+    sends stack traces.
+    """
+    pretty = param_bool(args, "pretty")
+    param_bool(args, "human")
+    param_bool(args, "error_trace")
+    return ResponseOptions(pretty=pretty, filter_path=last(args, "filter_path"))
+
+
+def _suggestions(invalid: str, candidates: Iterable[str]) -> list[str]:
+    scored = [(Levenshtein.normalized_similarity(invalid, c), c) for c in candidates]
+    scored = [s for s in scored if s[0] > SUGGESTION_THRESHOLD]
+    return [c for _, c in sorted(scored, key=lambda s: (-s[0], s[1]))]
+
+
+def reject_unrecognized(path: str, args: Mapping[str, object], consumed: Iterable[str]) -> None:
+    """Raise :class:`IllegalArgument` if ``args`` holds a parameter the route does not take.
+
+    ``consumed`` names the route's own parameters (path parameters included,
+    as OpenSearch counts them); the response parameters are always accepted.
+    """
+    accepted = set(consumed) | RESPONSE_PARAMS
+    invalid = sorted(set(args) - accepted)
+    if not invalid:
+        return
+    parts = []
+    for name in invalid:
+        part = f"[{name}]"
+        keys = _suggestions(name, accepted)
+        if len(keys) == 1:
+            part += f" -> did you mean [{keys[0]}]?"
+        elif keys:
+            part += f" -> did you mean any of [{', '.join(keys)}]?"
+        parts.append(part)
+    noun = "parameters" if len(invalid) > 1 else "parameter"
+    raise IllegalArgument(f"request [{path}] contains unrecognized {noun}: {', '.join(parts)}")
+
+
+# OpenSearch refuses ids over 512 bytes; control characters and slashes are
+# refused here because no workflow id the plugin generates holds them and they
+# only ever arrive by mistake or malice.
+MAX_ID_BYTES = 512
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def check_workflow_id(workflow_id: str) -> str:
+    """Return ``workflow_id`` if OpenSearch can hold it, else raise a 400 in the plugin's shape."""
+    size = len(workflow_id.encode("utf-8", "surrogatepass"))
+    if size > MAX_ID_BYTES:
+        raise PluginError(
+            400, f"workflow_id is too long: {size} bytes, at most {MAX_ID_BYTES} are allowed"
+        )
+    if _CONTROL.search(workflow_id):
+        raise PluginError(400, "workflow_id must not contain control characters")
+    if "/" in workflow_id:
+        raise PluginError(400, "workflow_id must not contain '/'")
+    return workflow_id

@@ -1,0 +1,23 @@
+"""The per-app services the views call, wired once by the app factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from flowstatus.config import Settings
+from flowstatus.repository import StateRepository
+
+EXTENSION_KEY = "flowstatus"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    repository: StateRepository
+
+
+def services() -> Services:
+    """The current app's services."""
+    return current_app.extensions[EXTENSION_KEY]

@@ -1,0 +1,75 @@
+"""The ``flowstatus`` command line (click)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from flowstatus.config import load_settings
+from flowstatus.server import ServerOptions, default_workers, serve as run_server
+
+EXAMPLE_ID = "8xL8bowB8y25Tqfenm50"
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    try:
+        return load_settings()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _repository(settings):  # type: ignore[no-untyped-def]
+    from flowstatus.repository.opensearch import OpenSearchStateRepository
+
+    return OpenSearchStateRepository.from_settings(settings)
+
+
+@click.group()
+@click.version_option(package_name="flowstatus")
+def main() -> None:
+    """flowstatus: Flow Framework workflow status on OpenSearch."""
+
+
+@main.command("init-index")
+def init_index() -> None:
+    """Create the state index with the plugin's mapping, or upgrade an older one in place."""
+    from flowstatus.errors import StoreError
+
+    settings = _settings()
+    try:
+        report = _repository(settings).ensure_index()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{settings.state_index}: {report.value}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=default_workers(), show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256), help="Threads per worker.")
+@click.option("--access-log/--no-access-log", default=False, show_default=True)
+@click.option("--init-index", "init", is_flag=True, help="Create or upgrade the state index before serving.")
+def serve(host: str, port: int, workers: int, threads: int, access_log: bool, init: bool) -> None:
+    """Serve the API under gunicorn until Ctrl-C."""
+    settings = _settings()
+    if init:
+        from flowstatus.errors import StoreError
+
+        try:
+            report = _repository(settings).ensure_index()
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"state index {settings.state_index}: {report.value}", err=True)
+    options = ServerOptions(host=host, port=port, workers=workers, threads=threads, access_log=access_log)
+
+    def announce() -> None:
+        url = f"{options.url}/_plugins/_flow_framework/workflow/{EXAMPLE_ID}/_status?pretty"
+        click.echo(f"\nflowstatus is serving on {options.url} (OpenSearch: {', '.join(settings.opensearch_hosts)})", err=True)
+        click.echo(f"try:  curl -s '{url}'\n", err=True)
+
+    from flowstatus.app import create_app
+
+    run_server(lambda: create_app(settings), options, on_ready=announce)
+    sys.exit(0)

@@ -1,0 +1,62 @@
+"""Fixtures for tests that run flowstatus against the session's real OpenSearch."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from opensearchpy import OpenSearch
+from werkzeug.serving import make_server
+
+from flowstatus.app import create_app
+from flowstatus.config import Settings
+from flowstatus.repository.opensearch import OpenSearchStateRepository
+
+
+@pytest.fixture
+def raw(opensearch_url: str, unique_index: str) -> Iterator[OpenSearch]:
+    """A plain opensearch-py client, to write documents as the plugin would; drops the test's index."""
+    client = OpenSearch([opensearch_url], timeout=30)
+    yield client
+    client.indices.delete(index=unique_index, ignore=404)
+
+
+@pytest.fixture
+def repository(settings: Settings, raw: OpenSearch) -> OpenSearchStateRepository:
+    return OpenSearchStateRepository.from_settings(settings)
+
+
+@pytest.fixture
+def state_index(repository: OpenSearchStateRepository) -> str:
+    """The test's state index, created with the plugin's mapping."""
+    repository.ensure_index()
+    return repository.index
+
+
+@pytest.fixture
+def app(settings: Settings, raw: OpenSearch) -> Flask:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def put_stored(raw: OpenSearch, index: str, workflow_id: str, source: dict[str, Any]) -> None:
+    """Store ``source`` verbatim, as the plugin would have written it."""
+    raw.index(index=index, id=workflow_id, body=source)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served over real HTTP on a free loopback port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()

@@ -1,0 +1,91 @@
+"""What only the OpenSearch adapter does: the index, its mapping and its upgrades."""
+
+from __future__ import annotations
+
+import pytest
+from opensearchpy import OpenSearch
+
+from flowstatus.errors import CorruptDocument, MappingConflict
+from flowstatus.repository import IndexReport
+from flowstatus.repository.opensearch import MAPPING, OpenSearchStateRepository
+from tests.conftest import new_id
+
+
+def mapping_of(raw: OpenSearch, index: str) -> dict:
+    (entry,) = raw.indices.get_mapping(index=index).values()
+    return entry["mappings"]
+
+
+def test_the_index_gets_the_plugins_mapping_and_settings(
+    repository: OpenSearchStateRepository, raw: OpenSearch
+) -> None:
+    # filterwarnings=error: a dot-index deprecation warning would fail this test.
+    assert repository.ensure_index() is IndexReport.CREATED
+    mappings = mapping_of(raw, repository.index)
+    assert mappings["dynamic"] == "false"
+    assert mappings["_meta"] == {"schema_version": 4}
+    assert mappings["properties"]["user"]["type"] == "nested"
+    assert mappings["properties"]["resources_created"]["type"] == "nested"
+    assert set(mappings["properties"]) == set(MAPPING["properties"])
+    (entry,) = raw.indices.get_settings(index=repository.index).values()
+    assert entry["settings"]["index"]["auto_expand_replicas"] == "0-1"
+    assert entry["settings"]["index"]["hidden"] == "true"
+
+
+OLD_MAPPINGS = {
+    "2.12 (schema 1, ui_metadata)": {
+        "dynamic": False, "_meta": {"schema_version": 1},
+        "properties": {"workflow_id": {"type": "keyword"}, "state": {"type": "keyword"},
+                       "ui_metadata": {"type": "object", "enabled": False}}},
+    "2.15 (schema 3, no tenant_id)": {
+        "dynamic": False, "_meta": {"schema_version": 3},
+        "properties": {k: v for k, v in MAPPING["properties"].items()
+                       if k not in ("tenant_id", "all_shared_principals")}},
+    "3.4 without all_shared_principals (schema 4)": {
+        "dynamic": False, "_meta": {"schema_version": 4},
+        "properties": {k: v for k, v in MAPPING["properties"].items() if k != "all_shared_principals"}},
+    "no _meta at all": {"dynamic": False, "properties": {"workflow_id": {"type": "keyword"}}},
+}
+
+
+@pytest.mark.parametrize("old", OLD_MAPPINGS.values(), ids=list(OLD_MAPPINGS))
+def test_an_older_mapping_is_upgraded_in_place(
+    old: dict, repository: OpenSearchStateRepository, raw: OpenSearch
+) -> None:
+    raw.indices.create(index=repository.index, body={"settings": {"index": {"hidden": True}}, "mappings": old})
+    wid = new_id()
+    raw.index(index=repository.index, id=wid, body={"workflow_id": wid, "state": "NOT_STARTED"})
+    assert repository.ensure_index() is IndexReport.UPGRADED
+    mappings = mapping_of(raw, repository.index)
+    assert mappings["_meta"] == {"schema_version": 4}
+    assert set(MAPPING["properties"]) <= set(mappings["properties"])
+    assert repository.get(wid).state.state == "NOT_STARTED"
+    assert repository.ensure_index() is IndexReport.CURRENT
+
+
+def test_a_mapping_that_cannot_be_upgraded_says_why(repository: OpenSearchStateRepository, raw: OpenSearch) -> None:
+    # Before 2.16 a v1 template could give the index dynamic mappings:
+    # "user" became a plain object, which cannot turn nested in place.
+    raw.indices.create(index=repository.index, body={
+        "settings": {"index": {"hidden": True}},
+        "mappings": {"properties": {"user": {"properties": {"name": {"type": "text"}}}}}})
+    with pytest.raises(MappingConflict, match="cannot take the plugin's mapping in place"):
+        repository.ensure_index()
+
+
+def test_a_corrupt_document_is_reported_not_raised_from_opensearch(
+    repository: OpenSearchStateRepository, raw: OpenSearch, state_index: str
+) -> None:
+    wid = new_id()
+    raw.index(index=state_index, id=wid, body={"workflow_id": wid, "user_outputs": {"k": 1}})
+    with pytest.raises(CorruptDocument):
+        repository.get(wid)
+    assert isinstance(repository.get_many([wid])[wid], CorruptDocument)
+
+
+def test_reads_are_realtime(repository: OpenSearchStateRepository, raw: OpenSearch, state_index: str) -> None:
+    raw.indices.put_settings(index=state_index, body={"index": {"refresh_interval": "-1"}})
+    wid = new_id()
+    raw.index(index=state_index, id=wid, body={"workflow_id": wid, "state": "PROVISIONING"})
+    assert repository.get(wid).state.state == "PROVISIONING"
+    assert raw.count(index=state_index)["count"] == 0  # not searchable yet: the read was realtime
