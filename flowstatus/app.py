@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
-from flowstatus.api import error_handlers, status
+from flowstatus.api import error_handlers, events, status
 from flowstatus.api.converters import CONVERTERS
 from flowstatus.api.params import response_options
 from flowstatus.api.services import EXTENSION_KEY, Services
 from flowstatus.config import Settings, load_settings
+from flowstatus.indexer import StatusIndexer
 from flowstatus.repository import StateRepository
 
 
@@ -38,8 +39,10 @@ def create_app(
     app.url_map.strict_slashes = False
     app.url_map.converters.update(CONVERTERS)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_bulk_bytes
-    app.extensions[EXTENSION_KEY] = Services(settings=settings, repository=repository)
+    indexer = StatusIndexer(repository, retries=settings.conflict_retries)
+    app.extensions[EXTENSION_KEY] = Services(settings=settings, repository=repository, indexer=indexer)
     app.before_request(_parse_response_options)
     error_handlers.init_app(app)
     app.register_blueprint(status.bp)
+    app.register_blueprint(events.bp)
     return app

@@ -72,8 +72,25 @@ def unique_index() -> str:
     return f".flowstatus-test-{uuid.uuid4().hex[:12]}"
 
 
+@pytest.fixture(scope="session")
+def shared_index(opensearch_url: str) -> str:
+    """One state index for the session, created with the plugin's mapping; tests use unique ids in it."""
+    from flowstatus.repository.opensearch import OpenSearchStateRepository
+
+    name = f".flowstatus-test-shared-{uuid.uuid4().hex[:8]}"
+    OpenSearchStateRepository.from_settings(Settings(opensearch_hosts=(opensearch_url,), state_index=name)).ensure_index()
+    return name
+
+
 @pytest.fixture
-def settings(opensearch_url: str, unique_index: str) -> Settings:
+def settings(opensearch_url: str, shared_index: str) -> Settings:
+    """Settings for the session's node and shared state index."""
+    return Settings(opensearch_hosts=(opensearch_url,), state_index=shared_index, request_timeout=10)
+
+
+@pytest.fixture
+def fresh_settings(opensearch_url: str, unique_index: str) -> Settings:
+    """Settings naming a state index that does not exist yet."""
     return Settings(opensearch_hosts=(opensearch_url,), state_index=unique_index, request_timeout=10)
 
 

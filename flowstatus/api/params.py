@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
@@ -18,6 +17,7 @@ from rapidfuzz.distance import Levenshtein
 from werkzeug.datastructures import MultiDict
 
 from flowstatus.errors import IllegalArgument, PluginError
+from flowstatus.ids import workflow_id_problem
 
 # Parameters every OpenSearch route accepts (consumed by its REST channel).
 RESPONSE_PARAMS = frozenset({"pretty", "human", "error_trace", "filter_path"})
@@ -100,22 +100,10 @@ def reject_unrecognized(path: str, args: Mapping[str, object], consumed: Iterabl
     raise IllegalArgument(f"request [{path}] contains unrecognized {noun}: {', '.join(parts)}")
 
 
-# OpenSearch refuses ids over 512 bytes; control characters and slashes are
-# refused here because no workflow id the plugin generates holds them and they
-# only ever arrive by mistake or malice.
-MAX_ID_BYTES = 512
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
 
 def check_workflow_id(workflow_id: str) -> str:
-    """Return ``workflow_id`` if OpenSearch can hold it, else raise a 400 in the plugin's shape."""
-    size = len(workflow_id.encode("utf-8", "surrogatepass"))
-    if size > MAX_ID_BYTES:
-        raise PluginError(
-            400, f"workflow_id is too long: {size} bytes, at most {MAX_ID_BYTES} are allowed"
-        )
-    if _CONTROL.search(workflow_id):
-        raise PluginError(400, "workflow_id must not contain control characters")
-    if "/" in workflow_id:
-        raise PluginError(400, "workflow_id must not contain '/'")
+    """Return ``workflow_id`` if flowstatus accepts it, else raise a 400 in the plugin's shape."""
+    problem = workflow_id_problem(workflow_id)
+    if problem:
+        raise PluginError(400, problem)
     return workflow_id

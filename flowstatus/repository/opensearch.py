@@ -12,8 +12,9 @@ from contextlib import contextmanager
 from importlib import resources
 from typing import Any, Iterable, Iterator, Sequence
 
+import orjson
 from marshmallow import ValidationError
-from opensearchpy import OpenSearch
+from opensearchpy import JSONSerializer, OpenSearch
 from opensearchpy import exceptions as os_exc
 
 from flowstatus.config import Settings
@@ -55,6 +56,18 @@ UPGRADE_SETTINGS = {"index": {"auto_expand_replicas": "0-1"}}
 UNAVAILABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
 
 
+class OrjsonSerializer(JSONSerializer):  # type: ignore[misc]
+    """opensearch-py's JSON (de)serializer on orjson: several times faster on big states."""
+
+    def loads(self, s: str | bytes) -> Any:
+        return orjson.loads(s)
+
+    def dumps(self, data: Any) -> str:
+        if isinstance(data, str):
+            return data
+        return orjson.dumps(data, default=self.default).decode()
+
+
 def build_client(settings: Settings) -> OpenSearch:
     """One opensearch-py client per process, pooled, with the request-path timeout."""
     auth = None
@@ -69,6 +82,7 @@ def build_client(settings: Settings) -> OpenSearch:
         client_key=settings.opensearch_client_key,
         timeout=settings.request_timeout,
         maxsize=settings.pool_size,
+        serializer=OrjsonSerializer(),
     )
 
 

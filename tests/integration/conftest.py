@@ -25,25 +25,37 @@ def raw(opensearch_url: str, unique_index: str) -> Iterator[OpenSearch]:
 
 
 @pytest.fixture
-def repository(settings: Settings, raw: OpenSearch) -> OpenSearchStateRepository:
+def repository(settings: Settings) -> OpenSearchStateRepository:
+    """A repository on the session's shared state index."""
     return OpenSearchStateRepository.from_settings(settings)
 
 
 @pytest.fixture
-def state_index(repository: OpenSearchStateRepository) -> str:
-    """The test's state index, created with the plugin's mapping."""
-    repository.ensure_index()
-    return repository.index
+def fresh_repository(fresh_settings: Settings, raw: OpenSearch) -> OpenSearchStateRepository:
+    """A repository whose state index does not exist yet (dropped after the test)."""
+    return OpenSearchStateRepository.from_settings(fresh_settings)
 
 
 @pytest.fixture
-def app(settings: Settings, raw: OpenSearch) -> Flask:
+def state_index(shared_index: str) -> str:
+    """The state index the ``app`` and ``repository`` fixtures use."""
+    return shared_index
+
+
+@pytest.fixture
+def app(settings: Settings) -> Flask:
     return create_app(settings)
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def fresh_client(fresh_settings: Settings, raw: OpenSearch) -> FlaskClient:
+    """A client of an app whose state index does not exist yet."""
+    return create_app(fresh_settings).test_client()
 
 
 def put_stored(raw: OpenSearch, index: str, workflow_id: str, source: dict[str, Any]) -> None:

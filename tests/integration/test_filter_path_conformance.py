@@ -6,6 +6,7 @@ import pytest
 from opensearchpy import OpenSearch
 
 from flowstatus.api.filter_path import apply
+from tests.conftest import new_id
 
 DOC = {
     "workflow_id": "w",
@@ -26,8 +27,9 @@ EXPRESSIONS = [
 
 
 @pytest.mark.parametrize("expression", EXPRESSIONS)
-def test_same_result_as_opensearch(expression: str, raw: OpenSearch, unique_index: str) -> None:
-    raw.index(index=unique_index, id="d", body=DOC, params={"refresh": "true"})
-    theirs = raw.get(index=unique_index, id="d", params={"filter_path": expression})
-    ours = apply(raw.get(index=unique_index, id="d"), expression)
+def test_same_result_as_opensearch(expression: str, raw: OpenSearch, state_index: str) -> None:
+    wid = new_id()
+    raw.index(index=state_index, id=wid, body=DOC)
+    theirs = raw.get(index=state_index, id=wid, params={"filter_path": expression})
+    ours = apply(raw.get(index=state_index, id=wid), expression)
     assert ours == theirs

@@ -17,17 +17,17 @@ def mapping_of(raw: OpenSearch, index: str) -> dict:
 
 
 def test_the_index_gets_the_plugins_mapping_and_settings(
-    repository: OpenSearchStateRepository, raw: OpenSearch
+    fresh_repository: OpenSearchStateRepository, raw: OpenSearch
 ) -> None:
     # filterwarnings=error: a dot-index deprecation warning would fail this test.
-    assert repository.ensure_index() is IndexReport.CREATED
-    mappings = mapping_of(raw, repository.index)
+    assert fresh_repository.ensure_index() is IndexReport.CREATED
+    mappings = mapping_of(raw, fresh_repository.index)
     assert mappings["dynamic"] == "false"
     assert mappings["_meta"] == {"schema_version": 4}
     assert mappings["properties"]["user"]["type"] == "nested"
     assert mappings["properties"]["resources_created"]["type"] == "nested"
     assert set(mappings["properties"]) == set(MAPPING["properties"])
-    (entry,) = raw.indices.get_settings(index=repository.index).values()
+    (entry,) = raw.indices.get_settings(index=fresh_repository.index).values()
     assert entry["settings"]["index"]["auto_expand_replicas"] == "0-1"
     assert entry["settings"]["index"]["hidden"] == "true"
 
@@ -50,27 +50,27 @@ OLD_MAPPINGS = {
 
 @pytest.mark.parametrize("old", OLD_MAPPINGS.values(), ids=list(OLD_MAPPINGS))
 def test_an_older_mapping_is_upgraded_in_place(
-    old: dict, repository: OpenSearchStateRepository, raw: OpenSearch
+    old: dict, fresh_repository: OpenSearchStateRepository, raw: OpenSearch
 ) -> None:
-    raw.indices.create(index=repository.index, body={"settings": {"index": {"hidden": True}}, "mappings": old})
+    raw.indices.create(index=fresh_repository.index, body={"settings": {"index": {"hidden": True}}, "mappings": old})
     wid = new_id()
-    raw.index(index=repository.index, id=wid, body={"workflow_id": wid, "state": "NOT_STARTED"})
-    assert repository.ensure_index() is IndexReport.UPGRADED
-    mappings = mapping_of(raw, repository.index)
+    raw.index(index=fresh_repository.index, id=wid, body={"workflow_id": wid, "state": "NOT_STARTED"})
+    assert fresh_repository.ensure_index() is IndexReport.UPGRADED
+    mappings = mapping_of(raw, fresh_repository.index)
     assert mappings["_meta"] == {"schema_version": 4}
     assert set(MAPPING["properties"]) <= set(mappings["properties"])
-    assert repository.get(wid).state.state == "NOT_STARTED"
-    assert repository.ensure_index() is IndexReport.CURRENT
+    assert fresh_repository.get(wid).state.state == "NOT_STARTED"
+    assert fresh_repository.ensure_index() is IndexReport.CURRENT
 
 
-def test_a_mapping_that_cannot_be_upgraded_says_why(repository: OpenSearchStateRepository, raw: OpenSearch) -> None:
+def test_a_mapping_that_cannot_be_upgraded_says_why(fresh_repository: OpenSearchStateRepository, raw: OpenSearch) -> None:
     # Before 2.16 a v1 template could give the index dynamic mappings:
     # "user" became a plain object, which cannot turn nested in place.
-    raw.indices.create(index=repository.index, body={
+    raw.indices.create(index=fresh_repository.index, body={
         "settings": {"index": {"hidden": True}},
         "mappings": {"properties": {"user": {"properties": {"name": {"type": "text"}}}}}})
     with pytest.raises(MappingConflict, match="cannot take the plugin's mapping in place"):
-        repository.ensure_index()
+        fresh_repository.ensure_index()
 
 
 def test_a_corrupt_document_is_reported_not_raised_from_opensearch(
@@ -83,9 +83,11 @@ def test_a_corrupt_document_is_reported_not_raised_from_opensearch(
     assert isinstance(repository.get_many([wid])[wid], CorruptDocument)
 
 
-def test_reads_are_realtime(repository: OpenSearchStateRepository, raw: OpenSearch, state_index: str) -> None:
-    raw.indices.put_settings(index=state_index, body={"index": {"refresh_interval": "-1"}})
+def test_reads_are_realtime(fresh_repository: OpenSearchStateRepository, raw: OpenSearch) -> None:
+    index = fresh_repository.index
+    fresh_repository.ensure_index()
+    raw.indices.put_settings(index=index, body={"index": {"refresh_interval": "-1"}})
     wid = new_id()
-    raw.index(index=state_index, id=wid, body={"workflow_id": wid, "state": "PROVISIONING"})
-    assert repository.get(wid).state.state == "PROVISIONING"
-    assert raw.count(index=state_index)["count"] == 0  # not searchable yet: the read was realtime
+    raw.index(index=index, id=wid, body={"workflow_id": wid, "state": "PROVISIONING"})
+    assert fresh_repository.get(wid).state.state == "PROVISIONING"
+    assert raw.count(index=index)["count"] == 0  # not searchable yet: the read was realtime

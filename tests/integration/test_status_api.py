@@ -131,9 +131,9 @@ def test_unknown_workflow_is_404(client: FlaskClient, state_index: str) -> None:
     assert response.get_json() == {"error": f"Fail to find workflow status of {wid}"}
 
 
-def test_missing_state_index_is_the_other_404(client: FlaskClient) -> None:
+def test_missing_state_index_is_the_other_404(fresh_client: FlaskClient) -> None:
     wid = new_id()
-    response = client.get(STATUS.format(wid))
+    response = fresh_client.get(STATUS.format(wid))
     assert response.status_code == 404
     assert response.get_json() == {"error": f"Failed to get workflow status of: {wid}"}
 
@@ -221,7 +221,7 @@ def test_a_corrupt_stored_document_is_not_a_500(client: FlaskClient, raw: OpenSe
 
 
 def test_documents_from_older_plugin_versions_are_served(
-    client: FlaskClient, raw: OpenSearch, unique_index: str
+    fresh_client: FlaskClient, raw: OpenSearch, unique_index: str
 ) -> None:
     # A 2.12-era index: schema_version 1, ui_metadata mapped, no user mapping.
     raw.indices.create(index=unique_index, body={
@@ -236,7 +236,7 @@ def test_documents_from_older_plugin_versions_are_served(
         "user": {"name": "bob", "backend_roles": [], "roles": [], "custom_attribute_names": [],
                  "user_requested_tenant": None},
         "resources_created": [MODEL]})
-    body = client.get(STATUS.format(wid) + "?all=true").get_json()
+    body = fresh_client.get(STATUS.format(wid) + "?all=true").get_json()
     assert body["state"] == "COMPLETED"
     assert "ui_metadata" not in body
     assert body["user"]["name"] == "bob"
