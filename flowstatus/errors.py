@@ -99,3 +99,16 @@ class MethodNotAllowed(ApiError):
 
     def body(self) -> dict[str, Any]:
         return {"error": self.message, "status": 405}
+
+
+class NotAcceptableContentType(ApiError):
+    """OpenSearch's 406 for a body whose Content-Type it does not read."""
+
+    status = 406
+
+    def __init__(self, content_type: str) -> None:
+        super().__init__(content_type)
+        self.message = f"Content-Type header [{content_type}] is not supported"
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.message, "status": 406}

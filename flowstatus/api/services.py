@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from flowstatus.config import Settings
+from flowstatus.indexer import StatusIndexer
 from flowstatus.repository import StateRepository
 
 EXTENSION_KEY = "flowstatus"
@@ -16,6 +17,7 @@ EXTENSION_KEY = "flowstatus"
 class Services:
     settings: Settings
     repository: StateRepository
+    indexer: StatusIndexer
 
 
 def services() -> Services:

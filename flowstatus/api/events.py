@@ -1,0 +1,46 @@
+"""``POST /_flowstatus/_bulk``: provisioning events as newline-delimited JSON.
+
+Its own path prefix, so it can never collide with a Flow Framework route;
+the plugin's status route keeps answering 405 to writes.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response, request
+
+from flowstatus.api.params import reject_unrecognized
+from flowstatus.api.response import json_response
+from flowstatus.api.services import services
+from flowstatus.bulk import apply_lines, numbered_lines
+from flowstatus.errors import NotAcceptableContentType, OpenSearchError
+from flowstatus.event_schemas import LINE_OUTCOMES
+
+bp = Blueprint("events", __name__)
+
+BULK_PATH = "/_flowstatus/_bulk"
+CONTENT_TYPES = frozenset({"application/x-ndjson", "application/json"})
+
+
+@bp.post(BULK_PATH)
+def bulk() -> Response:
+    """Apply the body's events in order per workflow; 200 with a per-line result.
+
+    Bodies over the configured size get 413 before anything is applied.
+    """
+    reject_unrecognized(request.path, request.args, ())
+    if request.mimetype and request.mimetype not in CONTENT_TYPES:
+        raise NotAcceptableContentType(request.headers.get("Content-Type", ""))
+    started = time.monotonic()
+    lines = numbered_lines(request.get_data(cache=False))
+    if not lines:
+        raise OpenSearchError(400, "parse_exception", "request body is required")
+    outcomes = apply_lines(services().indexer, lines)
+    return json_response(
+        {
+            "took": int((time.monotonic() - started) * 1000),
+            "errors": not all(o.ok for o in outcomes),
+            "items": LINE_OUTCOMES.dump(outcomes),
+        }
+    )

@@ -1,0 +1,50 @@
+"""Newline-delimited events in, one outcome per line out.
+
+Shared by the bulk REST endpoint and ``flowstatus ingest``: a line that does
+not parse is reported and skipped, the others go to the indexer as one batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from flowstatus.event_schemas import EventParseError, parse_event
+from flowstatus.events import Event
+from flowstatus.indexer import EventResult, StatusIndexer
+
+
+@dataclass(frozen=True)
+class LineOutcome:
+    """What became of one line: ``result`` if it parsed, else ``parse_error``."""
+
+    line: int
+    result: EventResult | None = None
+    parse_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None and self.result.ok
+
+
+def numbered_lines(data: bytes) -> list[tuple[int, bytes]]:
+    """The non-blank lines of an NDJSON body with their 1-based line numbers."""
+    return [(n, line) for n, line in enumerate(data.split(b"\n"), start=1) if line.strip()]
+
+
+def apply_lines(indexer: StatusIndexer, lines: Iterable[tuple[int, bytes | str]]) -> list[LineOutcome]:
+    """Parse and apply numbered event lines; one outcome per line, in order."""
+    parsed: list[tuple[int, Event | str]] = []
+    for number, line in lines:
+        try:
+            parsed.append((number, parse_event(line)))
+        except EventParseError as exc:
+            parsed.append((number, str(exc)))
+    events = [item for _, item in parsed if isinstance(item, Event)]
+    results = iter(indexer.apply(events))
+    return [
+        LineOutcome(number, result=next(results))
+        if isinstance(item, Event)
+        else LineOutcome(number, parse_error=item)
+        for number, item in parsed
+    ]

@@ -1,0 +1,292 @@
+"""The status indexer: records provisioning events into the state index.
+
+The write side's service layer.  Concurrent callers in one process are
+combined (group commit): while one round is being written, new calls queue,
+and the next round takes all of them at once.  For a round it reads every
+workflow concerned in one round trip, folds that workflow's events onto its
+state in order (:func:`flowstatus.transitions.decide`), and writes each
+changed state back in one round trip, guarded by the ``seq_no`` /
+``primary_term`` it read.  A workflow whose write lost the race is re-read
+and re-folded, with a bounded, jittered exponential backoff.  So no update is
+ever lost, a refused event writes nothing, and a batch of appends to one hot
+workflow costs one write instead of one per event.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from flowstatus.errors import CorruptDocument, IndexMissing
+from flowstatus.events import Event, EventKind
+from flowstatus.model import WorkflowState
+from flowstatus.repository import (
+    Create,
+    Delete,
+    Lookup,
+    Outcome,
+    Replace,
+    StateRepository,
+    Versioned,
+    WriteOp,
+)
+from flowstatus.transitions import Applied, Refused, Result, decide
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """The outcome of one event, shaped like an item of OpenSearch's ``_bulk`` response."""
+
+    event: Event
+    status: int
+    result: Result | None = None
+    seq_no: int | None = None
+    primary_term: int | None = None
+    error_type: str | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 300
+
+
+class EventRefused(Exception):
+    """Raised by :meth:`StatusIndexer.record` when an event was not applied."""
+
+    def __init__(self, result: EventResult) -> None:
+        super().__init__(result.reason)
+        self.result = result
+
+
+@dataclass
+class _Fold:
+    """One workflow's events folded onto the state read at ``read``."""
+
+    read: Versioned | None
+    final: WorkflowState | None
+    applied: list[tuple[int, Result]]
+
+
+@dataclass
+class _Ticket:
+    """One caller's events, waiting for a round to carry them."""
+
+    events: Sequence[Event]
+    results: list[EventResult] = field(default_factory=list)
+    error: BaseException | None = None
+    done: bool = False
+
+
+def _write_op(workflow_id: str, read: Versioned | None, final: WorkflowState | None) -> WriteOp | None:
+    if read is None:
+        return None if final is None else Create(workflow_id, final)
+    if final is None:
+        return Delete(workflow_id, read.seq_no, read.primary_term)
+    if final == read.state:
+        return None
+    return Replace(workflow_id, final, read.seq_no, read.primary_term)
+
+
+def _gave_up(event: Event, attempts: int) -> str:
+    if event.resource is not None and event.kind in (EventKind.RESOURCE_CREATED, EventKind.RESOURCE_DELETED):
+        verb = "add" if event.kind is EventKind.RESOURCE_CREATED else "delete"
+        r = event.resource
+        return (
+            f"Failed to update workflow state for {event.workflow_id} on step {r.workflow_step_id} "
+            f"to {verb} resource {r.resource_type} {r.resource_id}"
+        )
+    return f"Failed to update workflow state for {event.workflow_id}: still conflicting after {attempts} attempts"
+
+
+class StatusIndexer:
+    """Applies events to the state index.
+
+    ``retries`` bounds the re-reads after a version conflict; the wait before
+    retry *n* is uniform in ``[0, min(backoff_cap, backoff_base * 2**n)]``
+    seconds.  ``on_retry`` is called once per conflicting workflow per retry
+    (for metrics).
+    """
+
+    def __init__(
+        self,
+        repository: StateRepository,
+        *,
+        retries: int = 8,
+        backoff_base: float = 0.01,
+        backoff_cap: float = 0.25,
+        clock: Callable[[], int] = now_ms,
+        sleep: Callable[[float], None] = time.sleep,
+        on_retry: Callable[[int], None] | None = None,
+    ) -> None:
+        self.repository = repository
+        self.retries = retries
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.clock = clock
+        self.sleep = sleep
+        self.on_retry = on_retry
+        self._round = threading.Condition()
+        self._queued: list[_Ticket] = []
+        self._leading = False
+
+    def record(self, event: Event) -> EventResult:
+        """Apply one event; raises :class:`EventRefused` unless it applied (or was a no-op)."""
+        (result,) = self.apply([event])
+        if not result.ok:
+            raise EventRefused(result)
+        return result
+
+    def apply(self, events: Sequence[Event]) -> list[EventResult]:
+        """Apply ``events`` in order per workflow; one result per event, in input order.
+
+        Never raises for one event's failure: refusals (404, 409), exhausted
+        retries (409) and unavailable shards (503) are per-event results.
+        Raises :class:`flowstatus.errors.StoreUnavailable` if OpenSearch
+        cannot be reached at all; then nothing of the batch may be assumed
+        written or unwritten, and re-sending it is safe (events are idempotent).
+        Thread-safe; concurrent calls are combined into shared rounds, in
+        arrival order, so events of one workflow never overtake each other.
+        """
+        ticket = _Ticket(events)
+        with self._round:
+            self._queued.append(ticket)
+            while not ticket.done and self._leading:
+                self._round.wait()
+            if not ticket.done:
+                self._leading = True
+                tickets, self._queued = self._queued, []
+        if not ticket.done:
+            self._lead(tickets)
+        if ticket.error is not None:
+            raise ticket.error
+        return ticket.results
+
+    def _lead(self, tickets: list[_Ticket]) -> None:
+        """Write one round for ``tickets``, then hand leadership to the next waiter."""
+        try:
+            combined = [event for t in tickets for event in t.events]
+            results = iter(self._apply_round(combined))
+            for t in tickets:
+                t.results = [next(results) for _ in t.events]
+        except BaseException as exc:
+            for t in tickets:
+                t.error = exc
+        finally:
+            with self._round:
+                for t in tickets:
+                    t.done = True
+                self._leading = False
+                self._round.notify_all()
+
+    def _apply_round(self, events: Sequence[Event]) -> list[EventResult]:
+        now = self.clock()
+        results: list[EventResult | None] = [None] * len(events)
+        by_workflow: dict[str, list[int]] = {}
+        for i, event in enumerate(events):
+            by_workflow.setdefault(event.workflow_id, []).append(i)
+        pending = list(by_workflow)
+        attempt = 0
+        while pending:
+            conflicted = self._attempt(events, pending, by_workflow, results, now)
+            if not conflicted:
+                break
+            if attempt >= self.retries:
+                for wid in conflicted:
+                    for i in by_workflow[wid]:
+                        if results[i] is None:
+                            reason = _gave_up(events[i], attempt + 1)
+                            results[i] = EventResult(events[i], 409, error_type="version_conflict_engine_exception", reason=reason)
+                break
+            if self.on_retry:
+                self.on_retry(len(conflicted))
+            self.sleep(random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt)))
+            attempt += 1
+            pending = conflicted
+        assert all(r is not None for r in results), "every event gets a result"
+        return results  # type: ignore[return-value]
+
+    def _read(self, workflow_ids: list[str]) -> dict[str, Lookup]:
+        try:
+            return self.repository.get_many(workflow_ids)
+        except IndexMissing:
+            return dict.fromkeys(workflow_ids)
+
+    def _attempt(
+        self,
+        events: Sequence[Event],
+        pending: list[str],
+        by_workflow: dict[str, list[int]],
+        results: list[EventResult | None],
+        now: int,
+    ) -> list[str]:
+        """Read, fold and write the ``pending`` workflows once; return those that conflicted."""
+        lookups = self._read(pending)
+        folds: dict[str, _Fold] = {}
+        ops: list[WriteOp] = []
+        for wid in pending:
+            found = lookups.get(wid)
+            if isinstance(found, CorruptDocument):
+                for i in by_workflow[wid]:
+                    results[i] = EventResult(events[i], 502, error_type="parse_exception", reason=f"Failed to parse workflowState: {wid}")
+                continue
+            fold = self._fold(events, by_workflow[wid], found, results, now)
+            op = _write_op(wid, found, fold.final)
+            if op is None:
+                self._settle(events, fold, results, None, None)
+            else:
+                folds[wid] = fold
+                ops.append(op)
+        conflicted: list[str] = []
+        for op, written in zip(ops, self.repository.write_many(ops)):
+            fold = folds[op.workflow_id]
+            if written.outcome is Outcome.DONE:
+                self._settle(events, fold, results, written.seq_no, written.primary_term)
+            elif written.outcome is Outcome.CONFLICT:
+                conflicted.append(op.workflow_id)
+            else:
+                status = 503 if written.outcome is Outcome.UNAVAILABLE else 502
+                for i, _ in fold.applied:
+                    results[i] = EventResult(events[i], status, error_type="store_exception", reason=written.error)
+        return conflicted
+
+    @staticmethod
+    def _fold(
+        events: Sequence[Event],
+        indices: list[int],
+        read: Versioned | None,
+        results: list[EventResult | None],
+        now: int,
+    ) -> _Fold:
+        state = read.state if read else None
+        applied: list[tuple[int, Result]] = []
+        for i in indices:
+            decision = decide(state, events[i], now)
+            if isinstance(decision, Refused):
+                results[i] = EventResult(events[i], decision.status, error_type=decision.error_type, reason=decision.reason)
+            else:
+                assert isinstance(decision, Applied)
+                state = decision.state
+                applied.append((i, decision.result))
+                results[i] = None  # decided only once the write is known
+        return _Fold(read, state, applied)
+
+    @staticmethod
+    def _settle(
+        events: Sequence[Event],
+        fold: _Fold,
+        results: list[EventResult | None],
+        seq_no: int | None,
+        primary_term: int | None,
+    ) -> None:
+        if seq_no is None and fold.read is not None:
+            seq_no, primary_term = fold.read.seq_no, fold.read.primary_term
+        for i, result in fold.applied:
+            status = 201 if result is Result.CREATED else 200
+            results[i] = EventResult(events[i], status, result, seq_no, primary_term)

@@ -1,0 +1,48 @@
+"""The transition table through the indexer on the in-memory repository."""
+
+from __future__ import annotations
+
+import pytest
+
+from flowstatus.event_schemas import parse_event
+from flowstatus.indexer import StatusIndexer
+from tests.fakes import InMemoryStateRepository
+from tests.transition_table import CASES, Case
+
+import orjson
+
+
+def raw_doc(repo: InMemoryStateRepository, workflow_id: str) -> dict | None:
+    docs = repo._docs or {}
+    return docs[workflow_id][0] if workflow_id in docs else None
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_transition(case: Case) -> None:
+    repo = InMemoryStateRepository()
+    repo.ensure_index()
+    wid = "wf-1"
+    if case.before is not None:
+        repo.put_raw(wid, case.doc(wid, case.before))
+    indexer = StatusIndexer(repo, clock=lambda: 4242)
+    (result,) = indexer.apply([parse_event(orjson.dumps(case.event_for(wid)))])
+    assert result.status == case.status, result.reason
+    assert (result.result.value if result.result else None) == case.result
+    assert raw_doc(repo, wid) == case.doc(wid, case.after)
+    if case.status >= 400:
+        assert result.reason and result.error_type
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.status < 400], ids=[c.name for c in CASES if c.status < 400])
+def test_applying_an_event_twice_is_applying_it_once(case: Case) -> None:
+    repo = InMemoryStateRepository()
+    wid = "wf-1"
+    if case.before is not None:
+        repo.put_raw(wid, case.doc(wid, case.before))
+    indexer = StatusIndexer(repo)
+    event = parse_event(orjson.dumps(case.event_for(wid)))
+    indexer.apply([event])
+    once = raw_doc(repo, wid)
+    (again,) = indexer.apply([event])
+    assert again.ok
+    assert raw_doc(repo, wid) == once
