@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 
@@ -42,6 +43,51 @@ def init_index() -> None:
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{settings.state_index}: {report.value}")
+
+
+@main.command()
+@click.argument("source", type=click.File("rb"), default="-")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000))
+def ingest(source, batch_size: int) -> None:  # type: ignore[no-untyped-def]
+    """Apply provisioning events (NDJSON) from SOURCE, a file or - for stdin.
+
+    Exits 1 and lists the line numbers of rejected events if any were.
+    """
+    import os
+
+    from flowstatus.errors import StoreUnavailable
+    from flowstatus.indexer import StatusIndexer
+    from flowstatus.ingest import Tally, apply_batch, batches
+    from flowstatus.progress import progress_bar
+
+    settings = _settings()
+    indexer = StatusIndexer(_repository(settings), retries=settings.conflict_retries)
+    tally = Tally()
+    total = os.fstat(source.fileno()).st_size if source.seekable() else None
+    started = time.monotonic()
+    with progress_bar(f"ingesting {source.name}", total) as advance:
+        try:
+            for batch in batches(source, batch_size, on_bytes=advance):
+                for outcome in apply_batch(indexer, batch):
+                    tally.add(outcome)
+        except StoreUnavailable as exc:
+            raise click.ClickException(
+                f"{exc}; lines up to {tally.last_line} were applied, re-run to continue "
+                "(events already recorded are no-ops)"
+            ) from None
+    elapsed = time.monotonic() - started
+    click.echo(
+        f"{tally.lines} events in {elapsed:.1f}s: {tally.applied} applied, {tally.noops} already recorded, "
+        f"{len(tally.rejected)} rejected",
+        err=True,
+    )
+    if tally.rejected:
+        for line, reason in tally.rejected[:50]:
+            click.echo(f"  line {line}: {reason}", err=True)
+        if len(tally.rejected) > 50:
+            click.echo(f"  ... and {len(tally.rejected) - 50} more", err=True)
+        click.echo("rejected lines: " + ", ".join(str(line) for line, _ in tally.rejected), err=True)
+        sys.exit(1)
 
 
 @main.command()
