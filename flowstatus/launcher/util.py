@@ -1,0 +1,147 @@
+"""Small helpers shared by the launcher modules: progress, ports, HTTP, logs."""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# Never route requests to the local node through a proxy: urllib honours
+# http_proxy/HTTP_PROXY by default, which would send loopback traffic away.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def progress(message: str) -> None:
+    """Print one short progress line to stderr (stdout stays machine-readable)."""
+    print(f"[opensearch] {message}", file=sys.stderr, flush=True)
+
+
+def _ephemeral_low() -> int:
+    """Lowest port of the kernel's ephemeral range (default 32768)."""
+    try:
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
+        return int(text.split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port: int) -> bool:
+    """True if nothing listens on 127.0.0.1:``port`` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_ports(count: int) -> list[int]:
+    """Return ``count`` distinct ports that are free on 127.0.0.1 now.
+
+    Ports are drawn at random below the ephemeral range, not with bind(0):
+    bind(0) returns an ephemeral port, which the kernel may hand to any
+    outgoing connection (the nodes' own among them) before the node binds it.
+    The result can still race with another program; the node then fails to
+    start with "Address already in use" in its log.
+    """
+    eph = _ephemeral_low()
+    # The ephemeral range normally starts at 32768; if it was lowered, there is
+    # no port outside it to prefer, so draw from everything unprivileged.
+    low, high = (20000, min(eph, 32768)) if eph > 21000 else (1025, 65536)
+    chosen: list[int] = []
+    for _ in range(2000):
+        port = random.randrange(low, high)
+        if port not in chosen and _bindable(port):
+            chosen.append(port)
+            if len(chosen) == count:
+                return chosen
+    raise OSError(f"could not find {count} free ports on 127.0.0.1")
+
+
+def http_get(url: str, timeout: float = 10.0) -> tuple[int, bytes]:
+    """GET ``url``; return (status, body), also for 4xx/5xx answers.
+
+    Raises OSError (URLError, ConnectionRefusedError, socket timeout) when no
+    HTTP answer came at all.
+    """
+    return http_request("GET", url, None, timeout)
+
+
+def http_request(
+    method: str, url: str, body: Any | None = None, timeout: float = 10.0
+) -> tuple[int, bytes]:
+    """Send one request with an optional JSON ``body``; return (status, body).
+
+    HTTP error statuses are returned, not raised; transport failures raise OSError.
+    """
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with _OPENER.open(req, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        with err:  # closing it avoids a ResourceWarning under -W error
+            return err.code, err.read()
+
+
+def get_json(url: str, timeout: float = 10.0) -> Any:
+    """GET ``url`` and decode its JSON; raise OSError unless it answers 200."""
+    status, body = http_get(url, timeout)
+    if status != 200:
+        raise OSError(f"GET {url} answered {status}: {body[:300]!r}")
+    return json.loads(body)
+
+
+def tail(path: Path, lines: int = 40, start: int = 0) -> str:
+    """Return the last ``lines`` lines of ``path`` from byte offset ``start``.
+
+    Returns a placeholder instead of raising when the file is unreadable, as
+    this is only ever used to enrich an error message.
+    """
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            data = fh.read()
+    except OSError as err:
+        return f"(no log: {err})"
+    text = data.decode("utf-8", "replace").rstrip("\n").splitlines()
+    return "\n".join(text[-lines:]) if text else "(log is empty)"
+
+
+def poll_until(
+    check: Callable[[], bool],
+    *,
+    what: str,
+    timeout: float,
+    alive: Callable[[], None],
+    interval: float = 0.5,
+    report_every: float = 10.0,
+) -> float:
+    """Poll ``check()`` until it returns True; return the seconds it took.
+
+    ``alive()`` is called before each poll and must raise if waiting is
+    pointless (a process died). Prints "waiting for <what> … N s" every
+    ``report_every`` seconds. Raises TimeoutError after ``timeout`` seconds.
+    """
+    started = time.monotonic()
+    next_report = started + report_every
+    while True:
+        alive()
+        if check():
+            return time.monotonic() - started
+        now = time.monotonic()
+        if now - started > timeout:
+            raise TimeoutError(f"{what} not ready after {timeout:.0f} s")
+        if now >= next_report:
+            progress(f"waiting for {what} … {now - started:.0f} s")
+            next_report += report_every
+        time.sleep(interval)
