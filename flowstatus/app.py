@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
-from flowstatus.api import error_handlers, events, status
+from flowstatus.api import error_handlers, events, health, status
 from flowstatus.api.converters import CONVERTERS
 from flowstatus.api.params import response_options
 from flowstatus.api.services import EXTENSION_KEY, Services
@@ -45,4 +45,5 @@ def create_app(
     error_handlers.init_app(app)
     app.register_blueprint(status.bp)
     app.register_blueprint(events.bp)
+    app.register_blueprint(health.bp)
     return app

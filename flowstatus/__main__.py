@@ -1,0 +1,5 @@
+"""``python -m flowstatus`` is the ``flowstatus`` command."""
+
+from flowstatus.cli import main
+
+main()

@@ -1,0 +1,32 @@
+"""Liveness and readiness probes.  They reveal nothing beyond ready or not."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from flowstatus.api.response import json_response
+from flowstatus.api.services import services
+from flowstatus.errors import StoreError
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/_health")
+def health() -> Response:
+    """200 while the process serves requests; never touches OpenSearch."""
+    return json_response({"status": "ok"})
+
+
+@bp.get("/_ready")
+def ready() -> Response:
+    """200 when OpenSearch answers and the state index exists, else 503 with Retry-After."""
+    try:
+        exists = services().repository.index_exists()
+    except StoreError:
+        reason = "OpenSearch is unavailable"
+    else:
+        if exists:
+            return json_response({"status": "ready"})
+        reason = "the state index does not exist"
+    retry_after = str(services().settings.retry_after)
+    return json_response({"status": "not_ready", "reason": reason}, 503, {"Retry-After": retry_after})

@@ -1,0 +1,70 @@
+"""Fixtures that run the real ``flowstatus`` command as a separate process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Iterator
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Served:
+    url: str
+    process: subprocess.Popen[str]
+    env: dict[str, str]
+
+    def output(self) -> str:
+        """Stop the server and return everything it printed."""
+        self.process.terminate()
+        return self.process.communicate(timeout=30)[0]
+
+
+def flowstatus_env(opensearch_url: str, index: str) -> dict[str, str]:
+    return {**os.environ, "OPENSEARCH_URL": opensearch_url, "FLOWSTATUS_STATE_INDEX": index}
+
+
+@pytest.fixture
+def served(opensearch_url: str, unique_index: str) -> Iterator[Served]:
+    """``flowstatus serve --init-index`` (gunicorn) on a free port, stopped after the test."""
+    port = free_port()
+    env = flowstatus_env(opensearch_url, unique_index)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flowstatus", "serve", "--init-index", "--port", str(port), "--workers", "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(url + "/", timeout=2)
+            except urllib.error.HTTPError:
+                break  # answered (400 "no handler"): up
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"flowstatus serve did not start:\n{process.communicate()[0]}") from None
+                time.sleep(0.2)
+        yield Served(url, process, env)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
