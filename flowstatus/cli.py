@@ -45,6 +45,14 @@ def init_index() -> None:
     click.echo(f"{settings.state_index}: {report.value}")
 
 
+@main.command("events-doc")
+def events_doc() -> None:
+    """Print the event reference (Markdown) generated from the event schemas."""
+    from flowstatus.event_docs import events_markdown
+
+    click.echo(events_markdown())
+
+
 @main.command()
 @click.argument("source", type=click.File("rb"), default="-")
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000))

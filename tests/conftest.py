@@ -10,8 +10,12 @@ OpenSearch fails the integration tests instead of skipping them.
 from __future__ import annotations
 
 import contextlib
+import json
+import gc
 import os
+import urllib.request
 import uuid
+import warnings
 from typing import Iterator
 
 import pytest
@@ -22,12 +26,25 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def _docker_engine_answers() -> bool:
-    try:
-        import docker
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if host.startswith("unix://") and not os.path.exists(host[len("unix://"):]):
+        return False  # the usual case here: a docker client without an engine
+    # A failed ping leaves the client's socket to the garbage collector;
+    # collect it here, where its ResourceWarning is expected.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            import docker
 
-        docker.from_env(timeout=3).ping()
-    except Exception:
-        return False
+            client = docker.from_env(timeout=3)
+            try:
+                client.ping()
+            finally:
+                client.close()
+        except Exception:
+            return False
+        finally:
+            gc.collect()
     return True
 
 
@@ -44,17 +61,40 @@ def _container() -> Iterator[str]:
         yield f"http://{config['host']}:{config['port']}"
 
 
+# Which OpenSearch the session used, for the summary at the end.
+_USED: dict[str, str] = {}
+
+
+def _version(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return json.load(response)["version"]["number"]
+    except (OSError, ValueError, KeyError):
+        return "unknown version"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _USED:
+        terminalreporter.write_sep("-", f"integration tests ran against OpenSearch {_USED['version']} "
+                                        f"at {_USED['url']} ({_USED['source']})")
+
+
 @pytest.fixture(scope="session")
 def opensearch_url() -> Iterator[str]:
     """The URL of a real OpenSearch node, for the whole session."""
     if os.environ.get("OPENSEARCH_URL"):
-        yield os.environ["OPENSEARCH_URL"].split(",")[0]
+        url = os.environ["OPENSEARCH_URL"].split(",")[0]
+        _USED.update(url=url, source="OPENSEARCH_URL", version=_version(url))
+        yield url
         return
     from flowstatus.launcher import local_opensearch
 
-    source = _container() if _docker_engine_answers() else local_opensearch()
+    docker = _docker_engine_answers()
+    source = _container() if docker else local_opensearch()
     try:
         url = source.__enter__()
+        _USED.update(url=url, version=_version(url),
+                     source="a testcontainers container" if docker else "a node started by the suite")
     except Exception as exc:  # no OpenSearch can be had on this machine
         message = f"no OpenSearch could be started: {exc}"
         if IN_CI:
