@@ -35,6 +35,11 @@ class Settings:
     refresh: str = "false"
     conflict_retries: int = 8
     max_bulk_bytes: int = 10 * 1024 * 1024
+    long_poll_max: float = 60.0
+    long_poll_interval: float = 0.25
+    long_poll_max_waiters: int = 1000
+    filter_by_backend_roles: bool = False
+    multi_tenancy: bool = False
 
 
 class _HostList(fields.Field):
@@ -80,6 +85,16 @@ class SettingsSchema(Schema):
     max_bulk_bytes = fields.Integer(
         data_key="FLOWSTATUS_MAX_BULK_BYTES", validate=validate.Range(1024, 1024**3)
     )
+
+    long_poll_max = fields.Float(data_key="FLOWSTATUS_LONG_POLL_MAX", validate=validate.Range(min=0, max=3600))
+    long_poll_interval = fields.Float(
+        data_key="FLOWSTATUS_LONG_POLL_INTERVAL", validate=validate.Range(min=0.01, max=60)
+    )
+    long_poll_max_waiters = fields.Integer(
+        data_key="FLOWSTATUS_LONG_POLL_MAX_WAITERS", validate=validate.Range(min=0, max=100_000)
+    )
+    filter_by_backend_roles = fields.Boolean(data_key="FLOWSTATUS_FILTER_BY_BACKEND_ROLES")
+    multi_tenancy = fields.Boolean(data_key="FLOWSTATUS_MULTI_TENANCY")
 
     @post_load
     def _make(self, data: dict[str, Any], **kwargs: Any) -> Settings:
