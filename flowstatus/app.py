@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
-from flowstatus.api import error_handlers, events, health, status
+from flowstatus import metrics
+from flowstatus.api import error_handlers, events, health, observability, openapi, status
 from flowstatus.api.converters import CONVERTERS
 from flowstatus.api.params import response_options
 from flowstatus.api.services import EXTENSION_KEY, Services
 from flowstatus.config import Settings, load_settings
 from flowstatus.indexer import StatusIndexer
 from flowstatus.repository import StateRepository
+from flowstatus.watcher import StatusWatcher
 
 
 def _parse_response_options() -> None:
@@ -39,11 +41,21 @@ def create_app(
     app.url_map.strict_slashes = False
     app.url_map.converters.update(CONVERTERS)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_bulk_bytes
-    indexer = StatusIndexer(repository, retries=settings.conflict_retries)
-    app.extensions[EXTENSION_KEY] = Services(settings=settings, repository=repository, indexer=indexer)
+    indexer = StatusIndexer(repository, retries=settings.conflict_retries, on_retry=metrics.CONFLICT_RETRIES.inc)
+    watcher = StatusWatcher(
+        repository,
+        interval=settings.long_poll_interval,
+        max_waiters=settings.long_poll_max_waiters,
+        on_waiters=metrics.LONG_POLL_WAITERS.set,
+    )
+    app.extensions[EXTENSION_KEY] = Services(
+        settings=settings, repository=repository, indexer=indexer, watcher=watcher
+    )
     app.before_request(_parse_response_options)
+    observability.init_app(app)
     error_handlers.init_app(app)
     app.register_blueprint(status.bp)
     app.register_blueprint(events.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(openapi.bp)
     return app

@@ -107,3 +107,31 @@ def check_workflow_id(workflow_id: str) -> str:
     if problem:
         raise PluginError(400, problem)
     return workflow_id
+
+
+_TIME_UNITS = {"nanos": 1e-9, "micros": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_time_value(value: str, name: str) -> float | None:
+    """An OpenSearch time value (``30s``, ``500ms``, ``1m``) in seconds; ``-1`` means none (``None``).
+
+    Raises :class:`IllegalArgument` with OpenSearch's wording otherwise.
+    """
+    text = value.strip().lower()
+    if text == "-1":
+        return None
+    if text == "0":
+        return 0.0
+    for unit in sorted(_TIME_UNITS, key=len, reverse=True):
+        number = text[: -len(unit)].strip()
+        if text.endswith(unit) and number:
+            try:
+                seconds = float(number) * _TIME_UNITS[unit]
+            except ValueError:
+                break
+            if seconds >= 0 and seconds == seconds and seconds != float("inf"):
+                return seconds
+            break
+    raise IllegalArgument(
+        f"failed to parse setting [{name}] with value [{value}] as a time value: unit is missing or unrecognized"
+    )

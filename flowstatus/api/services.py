@@ -9,6 +9,7 @@ from flask import current_app
 from flowstatus.config import Settings
 from flowstatus.indexer import StatusIndexer
 from flowstatus.repository import StateRepository
+from flowstatus.watcher import StatusWatcher
 
 EXTENSION_KEY = "flowstatus"
 
@@ -18,6 +19,7 @@ class Services:
     settings: Settings
     repository: StateRepository
     indexer: StatusIndexer
+    watcher: StatusWatcher
 
 
 def services() -> Services:

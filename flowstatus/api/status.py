@@ -1,18 +1,38 @@
-"""``GET /_plugins/_flow_framework/workflow/<workflow_id>/_status``, as the plugin serves it."""
+"""``GET /_plugins/_flow_framework/workflow/<workflow_id>/_status``, as the plugin serves it.
+
+Beyond the plugin, for pollers: every answer carries a strong ``ETag`` (304
+on a matching ``If-None-Match``), and ``wait_for_completion_timeout`` turns
+the request into a long poll that returns as soon as the workflow is
+COMPLETED or FAILED, or, with ``If-None-Match``, as soon as it changes.
+"""
 
 from __future__ import annotations
 
+from typing import Callable
+
 from flask import Blueprint, Response, request
 
-from flowstatus.api.params import check_workflow_id, param_bool, reject_unrecognized
-from flowstatus.api.response import json_response
+from flowstatus.api import etag
+from flowstatus.api.params import (
+    check_workflow_id,
+    last,
+    param_bool,
+    parse_time_value,
+    reject_unrecognized,
+)
+from flowstatus.api.response import json_response, options
 from flowstatus.api.services import services
-from flowstatus.errors import DocumentMissing, IndexMissing, PluginError
+from flowstatus.errors import CorruptDocument, DocumentMissing, IndexMissing, PluginError
+from flowstatus.model import State
+from flowstatus.repository import Lookup, Versioned
 from flowstatus.schemas import render_status
+from flowstatus.watcher import TIMED_OUT, TooManyWaiters
 
 bp = Blueprint("status", __name__)
 
 STATUS_PATH = "/_plugins/_flow_framework/workflow/<workflow_id:workflow_id>/_status"
+WAIT_PARAM = "wait_for_completion_timeout"
+FINISHED = frozenset({State.COMPLETED.value, State.FAILED.value})
 
 
 @bp.get(STATUS_PATH)
@@ -23,12 +43,67 @@ def get_workflow_status(workflow_id: str) -> Response:
     parameters, then the id.  A request body is ignored.
     """
     full = param_bool(request.args, "all")
-    reject_unrecognized(request.path, request.args, ("workflow_id", "all"))
+    wait_value = last(request.args, WAIT_PARAM)
+    wait = parse_time_value(wait_value, WAIT_PARAM) if wait_value is not None else 0.0
+    reject_unrecognized(request.path, request.args, ("workflow_id", "all", WAIT_PARAM))
     check_workflow_id(workflow_id)
+    opts = options()
+
+    def tag_of(versioned: Versioned) -> str:
+        return etag.status_etag(versioned, full=full, options=opts)
+
+    versioned = _read(workflow_id)
+    if wait != 0.0:
+        versioned = _long_poll(workflow_id, versioned, tag_of, wait)
+    tag = tag_of(versioned)
+    if request.if_none_match.contains_weak(tag):
+        return etag.not_modified(tag)
+    return etag.tag(json_response(render_status(versioned.state, full=full)), tag)
+
+
+def _read(workflow_id: str) -> Versioned:
     try:
-        versioned = services().repository.get(workflow_id)
+        return services().repository.get(workflow_id)
     except DocumentMissing:
-        raise PluginError(404, f"Fail to find workflow status of {workflow_id}") from None
+        raise _not_found(workflow_id) from None
     except IndexMissing:
         raise PluginError(404, f"Failed to get workflow status of: {workflow_id}") from None
-    return json_response(render_status(versioned.state, full=full))
+
+
+def _not_found(workflow_id: str) -> PluginError:
+    return PluginError(404, f"Fail to find workflow status of {workflow_id}")
+
+
+def _long_poll(
+    workflow_id: str, current: Versioned, tag_of: Callable[[Versioned], str], wait: float | None
+) -> Versioned:
+    """Wait (at most the configured cap) until the workflow finishes or, with If-None-Match, changes.
+
+    Time running out is not an error: the current state is answered.  At the
+    waiter cap the request is answered at once, as a plain poll.
+    """
+    settings = services().settings
+    timeout = settings.long_poll_max if wait is None else min(wait, settings.long_poll_max)
+    client_tags = request.if_none_match  # captured: the watcher runs outside the request
+
+    def settled(lookup: Lookup) -> bool:
+        if not isinstance(lookup, Versioned):
+            return True  # gone or unreadable: let the request report it
+        if lookup.state.state in FINISHED:
+            return True
+        return bool(client_tags) and not client_tags.contains_weak(tag_of(lookup))
+
+    if settled(current) or timeout <= 0:
+        return current
+    try:
+        found = services().watcher.wait(workflow_id, settled, timeout)
+    except TooManyWaiters:
+        return current
+    if found is TIMED_OUT:
+        return current
+    if isinstance(found, CorruptDocument):
+        raise found
+    if found is None:
+        raise _not_found(workflow_id)
+    assert isinstance(found, Versioned)
+    return found
