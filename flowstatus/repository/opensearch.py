@@ -8,16 +8,19 @@ format.
 from __future__ import annotations
 
 import json
+import time
 from contextlib import contextmanager
 from importlib import resources
 from typing import Any, Iterable, Iterator, Sequence
 
 import orjson
 from marshmallow import ValidationError
-from opensearchpy import JSONSerializer, OpenSearch
+from opensearchpy import JSONSerializer, OpenSearch, Transport
 from opensearchpy import exceptions as os_exc
 
+from flowstatus import metrics
 from flowstatus.config import Settings
+from flowstatus.context import request_id
 from flowstatus.errors import (
     CorruptDocument,
     DocumentMissing,
@@ -68,6 +71,20 @@ class OrjsonSerializer(JSONSerializer):  # type: ignore[misc]
         return orjson.dumps(data, default=self.default).decode()
 
 
+class OpaqueIdTransport(Transport):  # type: ignore[misc]
+    """Sends the current request's id as ``X-Opaque-Id`` on every call.
+
+    OpenSearch records it in its tasks and slow logs, so an operator can
+    follow one flowstatus request into the cluster.
+    """
+
+    def perform_request(self, method: str, url: str, *args: Any, headers: Any = None, **kwargs: Any) -> Any:
+        rid = request_id.get()
+        if rid is not None:
+            headers = {**(headers or {}), "X-Opaque-Id": rid}
+        return super().perform_request(method, url, *args, headers=headers, **kwargs)
+
+
 def build_client(settings: Settings) -> OpenSearch:
     """One opensearch-py client per process, pooled, with the request-path timeout."""
     auth = None
@@ -83,20 +100,30 @@ def build_client(settings: Settings) -> OpenSearch:
         timeout=settings.request_timeout,
         maxsize=settings.pool_size,
         serializer=OrjsonSerializer(),
+        transport_class=OpaqueIdTransport,
     )
 
 
 @contextmanager
-def _translated() -> Iterator[None]:
-    """Turn opensearch-py exceptions into the port's, so nothing transport-specific leaks."""
+def _translated(operation: str = "other") -> Iterator[None]:
+    """Time one OpenSearch call and turn opensearch-py exceptions into the port's.
+
+    Nothing transport-specific leaks out of the repository.
+    """
+    started = time.perf_counter()
     try:
         yield
     except os_exc.ConnectionError as exc:  # includes ConnectionTimeout
+        metrics.OPENSEARCH_ERRORS.labels(operation, "unavailable").inc()
         raise StoreUnavailable(f"OpenSearch is unreachable: {exc.error}") from exc
     except os_exc.TransportError as exc:
         if exc.status_code in UNAVAILABLE_STATUSES:
+            metrics.OPENSEARCH_ERRORS.labels(operation, "unavailable").inc()
             raise StoreUnavailable(f"OpenSearch answered {exc.status_code}: {exc.error}") from exc
+        metrics.OPENSEARCH_ERRORS.labels(operation, "error").inc()
         raise StoreError(f"OpenSearch answered {exc.status_code}: {exc.error}") from exc
+    finally:
+        metrics.OPENSEARCH_LATENCY.labels(operation).observe(time.perf_counter() - started)
 
 
 def _error_type(body: dict[str, Any]) -> str | None:
@@ -124,7 +151,7 @@ class OpenSearchStateRepository(StateRepository):
     # -- index administration -------------------------------------------------
 
     def ensure_index(self) -> IndexReport:
-        with _translated():
+        with _translated("ensure_index"):
             try:
                 self.client.indices.create(
                     index=self.index, body={"settings": CREATE_SETTINGS, "mappings": MAPPING}
@@ -155,13 +182,13 @@ class OpenSearchStateRepository(StateRepository):
         return IndexReport.UPGRADED
 
     def index_exists(self) -> bool:
-        with _translated():
+        with _translated("index_exists"):
             return bool(self.client.indices.exists(index=self.index))
 
     # -- reads -----------------------------------------------------------------
 
     def get(self, workflow_id: str) -> Versioned:
-        with _translated():
+        with _translated("get"):
             body = self.client.get(index=self.index, id=workflow_id, ignore=404)
         if _error_type(body) == "index_not_found_exception":
             raise IndexMissing(self.index)
@@ -178,7 +205,7 @@ class OpenSearchStateRepository(StateRepository):
         ids = list(dict.fromkeys(workflow_ids))
         if not ids:
             return {}
-        with _translated():
+        with _translated("mget"):
             body = self.client.mget(index=self.index, body={"ids": ids}, ignore=404)
         if _error_type(body) == "index_not_found_exception":
             raise IndexMissing(self.index)
@@ -212,7 +239,7 @@ class OpenSearchStateRepository(StateRepository):
         for op in ops:
             actions.extend(self._action(op))
         params = {} if self.refresh == "false" else {"refresh": self.refresh}
-        with _translated():
+        with _translated("bulk"):
             body = self.client.bulk(body=actions, **params)
         return [self._result(next(iter(item.values()))) for item in body["items"]]
 

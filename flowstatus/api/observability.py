@@ -1,0 +1,69 @@
+"""Request ids, request metrics, the access log and ``GET /metrics``.
+
+Every request gets an id (the caller's ``X-Request-Id`` or ``X-Opaque-Id``
+when it is a sane token, else a fresh one), echoed in the ``X-Request-Id``
+response header, written on every log line and sent to OpenSearch as
+``X-Opaque-Id``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Blueprint, Flask, Response, g, request
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from flowstatus import metrics
+from flowstatus.context import request_id
+
+bp = Blueprint("observability", __name__)
+access_log = logging.getLogger("flowstatus.access")
+
+_SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+UNMATCHED = "<unmatched>"
+
+
+def _start() -> None:
+    g.started = time.perf_counter()
+    incoming = request.headers.get("X-Request-Id") or request.headers.get("X-Opaque-Id") or ""
+    g.request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+    g.request_id_token = request_id.set(g.request_id)
+
+
+def _finish(response: Response) -> Response:
+    route = request.url_rule.rule if request.url_rule is not None else UNMATCHED
+    method = metrics.method_label(request.method)
+    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+    metrics.HTTP_REQUESTS.labels(route, method, str(response.status_code)).inc()
+    metrics.HTTP_LATENCY.labels(route, method).observe(elapsed)
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info(
+            "%s %s %s", request.method, route, response.status_code,
+            extra={"route": route, "method": request.method, "status": response.status_code,
+                   "duration_ms": round(elapsed * 1000, 3)},
+        )
+    return response
+
+
+def _end(exc: BaseException | None) -> None:
+    token = g.pop("request_id_token", None)
+    if token is not None:
+        request_id.reset(token)
+
+
+@bp.get("/metrics")
+def prometheus() -> Response:
+    """Prometheus text exposition of flowstatus's metrics."""
+    return Response(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)
+
+
+def init_app(app: Flask) -> None:
+    """Install the hooks first, so every request (even a refused one) is counted and tagged."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
+    app.after_request(_finish)
+    app.teardown_request(_end)
+    app.register_blueprint(bp)

@@ -1,0 +1,159 @@
+"""Request ids reach OpenSearch; metrics are exposed with bounded labels."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import logging.config
+import re
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
+
+import pytest
+from flask.testing import FlaskClient
+
+from flowstatus.app import create_app
+from flowstatus.config import Settings
+from flowstatus.logs import logging_config
+from flowstatus.repository.opensearch import OpenSearchStateRepository
+from tests.conftest import new_id
+
+STATUS = "/_plugins/_flow_framework/workflow/{}/_status"
+
+
+@pytest.fixture
+def recording_proxy(opensearch_url: str) -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A pass-through HTTP proxy to the real node that records each request's headers."""
+    target = urllib.parse.urlsplit(opensearch_url)
+    seen: list[dict[str, str]] = []
+
+    class Forward(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _forward(self) -> None:
+            seen.append({k.lower(): v for k, v in self.headers.items()})
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+            upstream.request(self.command, self.path, body=body or None, headers=dict(self.headers))
+            reply = upstream.getresponse()
+            data = reply.read()
+            self.send_response(reply.status)
+            for key, value in reply.getheaders():
+                if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            upstream.close()
+
+        do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _forward
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", seen
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_the_request_id_is_sent_to_opensearch_as_x_opaque_id(
+    recording_proxy: tuple[str, list[dict[str, str]]], settings: Settings
+) -> None:
+    proxy, seen = recording_proxy
+    client = create_app(Settings(opensearch_hosts=(proxy,), state_index=settings.state_index)).test_client()
+    response = client.get(STATUS.format(new_id()), headers={"X-Request-Id": "trace-me-42"})
+    assert response.status_code == 404
+    assert response.headers["X-Request-Id"] == "trace-me-42"
+    assert seen and seen[-1].get("x-opaque-id") == "trace-me-42"
+
+    generated = client.get(STATUS.format(new_id()), headers={"X-Request-Id": "bad id\twith junk"})
+    rid = generated.headers["X-Request-Id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", rid), "an unsafe incoming id is replaced"
+    assert seen[-1].get("x-opaque-id") == rid
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            if all(f'{k}="{v}"' in line for k, v in labels.items()):
+                total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_metrics_expose_the_named_series(client: FlaskClient) -> None:
+    client.get(STATUS.format(new_id()))
+    client.post("/_flowstatus/_bulk", data=b'{"event":"create","workflow_id":"' + new_id().encode() + b'"}\n',
+                content_type="application/x-ndjson")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.content_type.startswith("text/plain")
+    text = response.get_data(as_text=True)
+    route = "/_plugins/_flow_framework/workflow/<workflow_id:workflow_id>/_status"
+    assert metric(text, "flowstatus_http_requests_total", route=route, method="GET", status="404") >= 1
+    assert metric(text, "flowstatus_http_request_duration_seconds_count", route=route, method="GET") >= 1
+    assert metric(text, "flowstatus_opensearch_request_duration_seconds_count", operation="get") >= 1
+    assert metric(text, "flowstatus_opensearch_request_duration_seconds_count", operation="bulk") >= 1
+    for name in ("flowstatus_opensearch_errors_total", "flowstatus_indexer_conflict_retries_total",
+                 "flowstatus_long_poll_waiters"):
+        assert f"# TYPE {name.removesuffix('_total')}" in text
+
+
+def test_label_values_stay_bounded_when_ids_are_random(client: FlaskClient) -> None:
+    for _ in range(50):
+        client.get(STATUS.format(new_id()))
+        client.open("/nothing/" + new_id(), method="BREW")
+    text = client.get("/metrics").get_data(as_text=True)
+    series = [line for line in text.splitlines() if line.startswith("flowstatus_http_requests_total{")]
+    assert not any("wf-" in line for line in series), "a workflow id leaked into a label"
+    routes = {re.search(r'route="([^"]*)"', line).group(1) for line in series}  # type: ignore[union-attr]
+    methods = {re.search(r'method="([^"]*)"', line).group(1) for line in series}  # type: ignore[union-attr]
+    assert len(routes) <= 10 and methods <= {"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "OTHER"}
+    assert "OTHER" in methods
+
+
+class RacedRepository(OpenSearchStateRepository):
+    """Another writer gets in between flowstatus's read and its first write."""
+
+    raced = False
+
+    def write_many(self, ops):  # type: ignore[no-untyped-def]
+        if not self.raced:
+            self.raced = True
+            for op in ops:
+                self.client.update(index=self.index, id=op.workflow_id, body={"doc": {"error": "raced"}})
+        return super().write_many(ops)
+
+
+def test_conflict_retries_are_counted(settings: Settings, raw: object) -> None:
+    wid = new_id()
+    raw.index(index=settings.state_index, id=wid,  # type: ignore[attr-defined]
+              body={"workflow_id": wid, "state": "NOT_STARTED", "provisioning_progress": "NOT_STARTED"})
+    client = create_app(settings, repository=RacedRepository.from_settings(settings)).test_client()
+    before = metric(client.get("/metrics").get_data(as_text=True), "flowstatus_indexer_conflict_retries_total")
+    body = json.dumps({"event": "provision_started", "workflow_id": wid}).encode() + b"\n"
+    item = client.post("/_flowstatus/_bulk", data=body, content_type="application/x-ndjson").get_json()["items"][0]
+    assert item["provision_started"]["status"] == 200
+    after = metric(client.get("/metrics").get_data(as_text=True), "flowstatus_indexer_conflict_retries_total")
+    assert after == before + 1
+
+
+def test_log_lines_are_json_with_the_request_id(client: FlaskClient, capsys: pytest.CaptureFixture[str]) -> None:
+    logging.config.dictConfig(logging_config("INFO", access_log=True))
+    try:
+        client.get(STATUS.format(new_id()), headers={"X-Request-Id": "log-me"})
+    finally:
+        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False,
+                                   "root": {"level": "WARNING", "handlers": []},
+                                   "loggers": {"flowstatus.access": {"level": "WARNING"}}})
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["logger"] == "flowstatus.access"]
+    assert access and access[-1]["request_id"] == "log-me"
+    assert access[-1]["status"] == 404 and "duration_ms" in access[-1]
