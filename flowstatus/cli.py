@@ -45,6 +45,26 @@ def init_index() -> None:
     click.echo(f"{settings.state_index}: {report.value}")
 
 
+@main.command("watch")
+@click.argument("workflow_id")
+@click.option("--url", envvar="FLOWSTATUS_URL", default="http://127.0.0.1:8080", show_default=True,
+              help="The flowstatus server (env FLOWSTATUS_URL).")
+@click.option("--wait", default=30, show_default=True, type=click.IntRange(1, 3600),
+              help="Seconds per long poll.")
+def watch_command(workflow_id: str, url: str, wait: int) -> None:
+    """Follow WORKFLOW_ID until it ends: exit 0 on COMPLETED, 1 on FAILED, 3 if it cannot be followed."""
+    from flowstatus.watch import EXIT_ERROR, StatusClient, WatchError, watch
+
+    try:
+        code = watch(StatusClient(url, workflow_id, wait=wait))
+    except WatchError as exc:
+        click.echo(f"flowstatus watch: {exc}", err=True)
+        code = EXIT_ERROR
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
 @main.command("events-doc")
 def events_doc() -> None:
     """Print the event reference (Markdown) generated from the event schemas."""

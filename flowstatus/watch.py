@@ -1,0 +1,157 @@
+"""``flowstatus watch``: follow one workflow until it ends.
+
+It long-polls the status endpoint (``wait_for_completion_timeout`` with
+``If-None-Match``), so it costs one request per change rather than one per
+second.  On a terminal it draws a live panel (state, progress, elapsed time,
+resources as they appear); piped, it prints one plain line per change.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any, Callable, TextIO
+
+COMPLETED, FAILED = "COMPLETED", "FAILED"
+EXIT_COMPLETED, EXIT_FAILED, EXIT_ERROR = 0, 1, 3
+
+
+class WatchError(Exception):
+    """The workflow cannot be followed (unknown, or the server refuses)."""
+
+
+@dataclass
+class Snapshot:
+    """What is known of the workflow now."""
+
+    started: float = field(default_factory=time.monotonic)
+    status: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+    @property
+    def state(self) -> str:
+        return self.status.get("state", "…")
+
+    @property
+    def resources(self) -> list[dict[str, Any]]:
+        return self.status.get("resources_created", [])
+
+    def elapsed(self) -> float:
+        """Seconds since provisioning started (since watching started if unknown)."""
+        start_ms = self.status.get("provision_start_time")
+        end_ms = self.status.get("provision_end_time")
+        if start_ms is None:
+            return time.monotonic() - self.started
+        if self.state in (COMPLETED, FAILED) and end_ms and end_ms >= start_ms:
+            return (end_ms - start_ms) / 1000
+        return max(0.0, time.time() - start_ms / 1000)
+
+
+class StatusClient:
+    """Long-polls one workflow's status over HTTP."""
+
+    def __init__(self, base_url: str, workflow_id: str, wait: int = 30, headers: dict[str, str] | None = None):
+        quoted = urllib.parse.quote(workflow_id, safe="")
+        self.url = f"{base_url.rstrip('/')}/_plugins/_flow_framework/workflow/{quoted}/_status"
+        self.wait = wait
+        self.headers = headers or {}
+        self.etag: str | None = None
+
+    def next(self) -> dict[str, Any] | None:
+        """The status once it differs from the last one seen (``None``: unchanged when the wait ended)."""
+        headers = dict(self.headers)
+        params = {"all": "true"}
+        if self.etag:  # the first request shows the state at once; later ones wait for a change
+            headers["If-None-Match"] = self.etag
+            params["wait_for_completion_timeout"] = f"{self.wait}s"
+        query = urllib.parse.urlencode(params)
+        request = urllib.request.Request(f"{self.url}?{query}", headers=headers)
+        try:
+            # The server answers within the wait (it caps it); allow for slow networks on top.
+            with urllib.request.urlopen(request, timeout=self.wait + 30) as response:
+                self.etag = response.headers.get("ETag")
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            if exc.code == 304:
+                return None
+            body = exc.read().decode(errors="replace")
+            if exc.code in (502, 503, 504):
+                raise ConnectionError(f"{exc.code}: {body}") from None
+            raise WatchError(f"{exc.code}: {body}") from None
+
+
+def _line(snapshot: Snapshot, previous: int) -> str:
+    new = snapshot.resources[previous:]
+    added = "".join(
+        f"\n    + {r.get('workflow_step_name')} {r.get('resource_type')} {r.get('resource_id')}" for r in new
+    )
+    error = f" error: {snapshot.status['error']}" if snapshot.status.get("error") else ""
+    return (f"{snapshot.elapsed():7.1f}s {snapshot.state:<13} {snapshot.status.get('provisioning_progress', '')}"
+            f" resources={len(snapshot.resources)}{error}{added}")
+
+
+def _panel(snapshot: Snapshot) -> Any:
+    from rich.table import Table
+
+    table = Table.grid(padding=(0, 2))
+    colour = {COMPLETED: "green", FAILED: "red"}.get(snapshot.state, "yellow")
+    table.add_row("state", f"[bold {colour}]{snapshot.state}[/] {snapshot.status.get('provisioning_progress', '')}")
+    table.add_row("elapsed", f"{snapshot.elapsed():.1f}s")
+    for r in snapshot.resources:
+        table.add_row("", f"{r.get('workflow_step_name')} → {r.get('resource_type')} [bold]{r.get('resource_id')}[/]")
+    if snapshot.status.get("error"):
+        table.add_row("error", f"[red]{snapshot.status['error']}[/]")
+    if snapshot.note:
+        table.add_row("", f"[dim]{snapshot.note}[/]")
+    return table
+
+
+class _LivePanel:
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+
+    def __rich__(self) -> Any:  # re-rendered by rich's refresh thread, so the clock ticks
+        return _panel(self.snapshot)
+
+
+def watch(client: StatusClient, out: TextIO = sys.stdout, live: bool | None = None,
+          sleep: Callable[[float], None] = time.sleep) -> int:
+    """Follow the workflow until COMPLETED (returns 0) or FAILED (returns 1).
+
+    Raises :class:`WatchError` if it cannot be followed.  Outages of the
+    server or of OpenSearch are waited out.
+    """
+    snapshot = Snapshot()
+    live = out.isatty() if live is None else live
+    if live:
+        from rich.console import Console
+        from rich.live import Live
+
+        with Live(_LivePanel(snapshot), console=Console(file=out), refresh_per_second=4):
+            return _follow(client, snapshot, lambda previous: None, sleep)
+    return _follow(client, snapshot, lambda previous: print(_line(snapshot, previous), file=out, flush=True), sleep)
+
+
+def _follow(client: StatusClient, snapshot: Snapshot, report: Callable[[int], None],
+            sleep: Callable[[float], None]) -> int:
+    while True:
+        try:
+            status = client.next()
+            snapshot.note = ""
+        except (ConnectionError, OSError) as exc:
+            snapshot.note = f"unavailable, retrying: {exc}"
+            sleep(2.0)
+            continue
+        if status is not None:
+            previous = len(snapshot.resources)
+            snapshot.status = status
+            report(previous)
+        if snapshot.state == COMPLETED:
+            return EXIT_COMPLETED
+        if snapshot.state == FAILED:
+            return EXIT_FAILED
