@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Flask, g, request
 
 from flowstatus import metrics
-from flowstatus.api import error_handlers, events, health, observability, openapi, status
+from flowstatus.access import AccessPolicy
+from flowstatus.api import auth, error_handlers, events, health, observability, openapi, status
 from flowstatus.api.converters import CONVERTERS
 from flowstatus.api.params import response_options
 from flowstatus.api.services import EXTENSION_KEY, Services
@@ -41,7 +42,10 @@ def create_app(
     app.url_map.strict_slashes = False
     app.url_map.converters.update(CONVERTERS)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_bulk_bytes
-    indexer = StatusIndexer(repository, retries=settings.conflict_retries, on_retry=metrics.CONFLICT_RETRIES.inc)
+    policy = AccessPolicy(settings.filter_by_backend_roles, settings.multi_tenancy)
+    indexer = StatusIndexer(
+        repository, retries=settings.conflict_retries, on_retry=metrics.CONFLICT_RETRIES.inc, policy=policy
+    )
     watcher = StatusWatcher(
         repository,
         interval=settings.long_poll_interval,
@@ -49,10 +53,11 @@ def create_app(
         on_waiters=metrics.LONG_POLL_WAITERS.set,
     )
     app.extensions[EXTENSION_KEY] = Services(
-        settings=settings, repository=repository, indexer=indexer, watcher=watcher
+        settings=settings, repository=repository, indexer=indexer, watcher=watcher, policy=policy
     )
     app.before_request(_parse_response_options)
     observability.init_app(app)
+    auth.init_app(app, settings)
     error_handlers.init_app(app)
     app.register_blueprint(status.bp)
     app.register_blueprint(events.bp)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from flowstatus.access import ANONYMOUS, Caller
 from flowstatus.event_schemas import EventParseError, parse_event
 from flowstatus.events import Event
 from flowstatus.indexer import EventResult, StatusIndexer
@@ -32,8 +33,10 @@ def numbered_lines(data: bytes) -> list[tuple[int, bytes]]:
     return [(n, line) for n, line in enumerate(data.split(b"\n"), start=1) if line.strip()]
 
 
-def apply_lines(indexer: StatusIndexer, lines: Iterable[tuple[int, bytes | str]]) -> list[LineOutcome]:
-    """Parse and apply numbered event lines; one outcome per line, in order."""
+def apply_lines(
+    indexer: StatusIndexer, lines: Iterable[tuple[int, bytes | str]], caller: Caller = ANONYMOUS
+) -> list[LineOutcome]:
+    """Parse and apply numbered event lines on behalf of ``caller``; one outcome per line, in order."""
     parsed: list[tuple[int, Event | str]] = []
     for number, line in lines:
         try:
@@ -41,7 +44,7 @@ def apply_lines(indexer: StatusIndexer, lines: Iterable[tuple[int, bytes | str]]
         except EventParseError as exc:
             parsed.append((number, str(exc)))
     events = [item for _, item in parsed if isinstance(item, Event)]
-    results = iter(indexer.apply(events))
+    results = iter(indexer.apply(events, caller))
     return [
         LineOutcome(number, result=next(results))
         if isinstance(item, Event)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import sys
 import time
 
@@ -118,16 +120,34 @@ def ingest(source, batch_size: int) -> None:  # type: ignore[no-untyped-def]
         sys.exit(1)
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--workers", default=default_workers(), show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256), help="Threads per worker.")
-@click.option("--access-log/--no-access-log", default=False, show_default=True)
+@click.option("--access-log/--no-access-log", default=None, help="One JSON line per request (env FLOWSTATUS_ACCESS_LOG).")
 @click.option("--init-index", "init", is_flag=True, help="Create or upgrade the state index before serving.")
-def serve(host: str, port: int, workers: int, threads: int, access_log: bool, init: bool) -> None:
-    """Serve the API under gunicorn until Ctrl-C."""
+@click.option("--insecure", is_flag=True, help="Allow a non-loopback address without authentication.")
+def serve(host: str, port: int, workers: int, threads: int, access_log: bool | None, init: bool,
+          insecure: bool) -> None:
+    """Serve the API under gunicorn until Ctrl-C.
+
+    Secure by default: without users (FLOWSTATUS_USERS_FILE) or a trusted
+    proxy (FLOWSTATUS_PROXY_TRUSTED), only a loopback address is served.
+    """
     settings = _settings()
+    if access_log is not None:
+        settings = dataclasses.replace(settings, access_log=access_log)
+    _check_front_door(settings, host, insecure)
     if init:
         from flowstatus.errors import StoreError
 
@@ -136,7 +156,7 @@ def serve(host: str, port: int, workers: int, threads: int, access_log: bool, in
         except StoreError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"state index {settings.state_index}: {report.value}", err=True)
-    options = ServerOptions(host=host, port=port, workers=workers, threads=threads, access_log=access_log)
+    options = ServerOptions(host=host, port=port, workers=workers, threads=threads, access_log=settings.access_log)
 
     def announce() -> None:
         url = f"{options.url}/_plugins/_flow_framework/workflow/{EXAMPLE_ID}/_status?pretty"
@@ -147,3 +167,42 @@ def serve(host: str, port: int, workers: int, threads: int, access_log: bool, in
 
     run_server(lambda: create_app(settings), options, on_ready=announce)
     sys.exit(0)
+
+
+def _check_front_door(settings, host: str, insecure: bool) -> None:  # type: ignore[no-untyped-def]
+    """Refuse to expose an unauthenticated service; say loudly when it is unauthenticated."""
+    if settings.users_file:
+        from flowstatus.users import UsersFileError, load_users
+
+        try:
+            load_users(settings.users_file)
+        except UsersFileError as exc:
+            raise click.ClickException(str(exc)) from None
+        return
+    if settings.proxy_trusted:
+        return
+    if not _is_loopback(host) and not insecure:
+        raise click.ClickException(
+            f"refusing to serve {host} without authentication: set FLOWSTATUS_USERS_FILE "
+            "(or FLOWSTATUS_PROXY_TRUSTED), or pass --insecure to accept the risk"
+        )
+    click.secho(
+        f"WARNING: no users are configured (FLOWSTATUS_USERS_FILE): every request to {host} is allowed, "
+        "with all permissions.",
+        fg="red", bold=True, err=True,
+    )
+
+
+@main.command("hash-password")
+@click.option("--rounds", default=12, show_default=True, type=click.IntRange(10, 16))
+def hash_password_command(rounds: int) -> None:
+    """Print a bcrypt hash for the users file (reads the password from a prompt or stdin)."""
+    from flowstatus.users import hash_password
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        raise click.ClickException("an empty password cannot be hashed")
+    click.echo(hash_password(password, rounds))

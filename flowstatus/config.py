@@ -8,6 +8,7 @@ request.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -40,6 +41,15 @@ class Settings:
     long_poll_max_waiters: int = 1000
     filter_by_backend_roles: bool = False
     multi_tenancy: bool = False
+    enabled: bool = True
+    users_file: str | None = None
+    auth_cache_ttl: float = 300.0
+    proxy_trusted: tuple[str, ...] = ()
+    proxy_user_header: str = "x-proxy-user"
+    proxy_roles_header: str = "x-proxy-roles"
+    proxy_backend_roles_header: str = "x-proxy-backend-roles"
+    access_log: bool = False
+    log_level: str = "INFO"
 
 
 class _HostList(fields.Field):
@@ -53,6 +63,19 @@ class _HostList(fields.Field):
             if not host.startswith(("http://", "https://")):
                 raise ValidationError(f"{host!r} is not an http:// or https:// URL.")
         return hosts
+
+
+class _Networks(fields.Field):
+    """A comma-separated list of IP addresses or CIDR networks."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> tuple[str, ...]:
+        networks = tuple(n.strip() for n in str(value).split(",") if n.strip())
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValidationError(f"{network!r} is not an IP address or network.") from None
+        return networks
 
 
 class SettingsSchema(Schema):
@@ -95,6 +118,17 @@ class SettingsSchema(Schema):
     )
     filter_by_backend_roles = fields.Boolean(data_key="FLOWSTATUS_FILTER_BY_BACKEND_ROLES")
     multi_tenancy = fields.Boolean(data_key="FLOWSTATUS_MULTI_TENANCY")
+    enabled = fields.Boolean(data_key="FLOWSTATUS_ENABLED")
+    users_file = fields.String(data_key="FLOWSTATUS_USERS_FILE")
+    auth_cache_ttl = fields.Float(data_key="FLOWSTATUS_AUTH_CACHE_TTL", validate=validate.Range(min=0, max=86400))
+    proxy_trusted = _Networks(data_key="FLOWSTATUS_PROXY_TRUSTED")
+    proxy_user_header = fields.String(data_key="FLOWSTATUS_PROXY_USER_HEADER")
+    proxy_roles_header = fields.String(data_key="FLOWSTATUS_PROXY_ROLES_HEADER")
+    proxy_backend_roles_header = fields.String(data_key="FLOWSTATUS_PROXY_BACKEND_ROLES_HEADER")
+    access_log = fields.Boolean(data_key="FLOWSTATUS_ACCESS_LOG")
+    log_level = fields.String(
+        data_key="FLOWSTATUS_LOG_LEVEL", validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"])
+    )
 
     @post_load
     def _make(self, data: dict[str, Any], **kwargs: Any) -> Settings:

@@ -14,12 +14,14 @@ workflow costs one write instead of one per event.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+from flowstatus.access import ANONYMOUS, AccessPolicy, Caller
 from flowstatus.errors import CorruptDocument, IndexMissing
 from flowstatus.events import Event, EventKind
 from flowstatus.model import WorkflowState
@@ -79,6 +81,7 @@ class _Ticket:
     """One caller's events, waiting for a round to carry them."""
 
     events: Sequence[Event]
+    caller: Caller
     results: list[EventResult] = field(default_factory=list)
     error: BaseException | None = None
     done: bool = False
@@ -111,7 +114,8 @@ class StatusIndexer:
     ``retries`` bounds the re-reads after a version conflict; the wait before
     retry *n* is uniform in ``[0, min(backoff_cap, backoff_base * 2**n)]``
     seconds.  ``on_retry`` is called once per conflicting workflow per retry
-    (for metrics).
+    (for metrics).  ``policy`` holds the plugin's per-workflow access rules:
+    an event on a workflow its caller may not touch is refused with 403.
     """
 
     def __init__(
@@ -124,6 +128,7 @@ class StatusIndexer:
         clock: Callable[[], int] = now_ms,
         sleep: Callable[[float], None] = time.sleep,
         on_retry: Callable[[int], None] | None = None,
+        policy: AccessPolicy = AccessPolicy(),
     ) -> None:
         self.repository = repository
         self.retries = retries
@@ -132,18 +137,19 @@ class StatusIndexer:
         self.clock = clock
         self.sleep = sleep
         self.on_retry = on_retry
+        self.policy = policy
         self._round = threading.Condition()
         self._queued: list[_Ticket] = []
         self._leading = False
 
-    def record(self, event: Event) -> EventResult:
+    def record(self, event: Event, caller: Caller = ANONYMOUS) -> EventResult:
         """Apply one event; raises :class:`EventRefused` unless it applied (or was a no-op)."""
-        (result,) = self.apply([event])
+        (result,) = self.apply([event], caller)
         if not result.ok:
             raise EventRefused(result)
         return result
 
-    def apply(self, events: Sequence[Event]) -> list[EventResult]:
+    def apply(self, events: Sequence[Event], caller: Caller = ANONYMOUS) -> list[EventResult]:
         """Apply ``events`` in order per workflow; one result per event, in input order.
 
         Never raises for one event's failure: refusals (404, 409), exhausted
@@ -153,8 +159,11 @@ class StatusIndexer:
         written or unwritten, and re-sending it is safe (events are idempotent).
         Thread-safe; concurrent calls are combined into shared rounds, in
         arrival order, so events of one workflow never overtake each other.
+        A create by an authenticated ``caller`` stores that caller as the
+        workflow's ``user`` (and, with multi-tenancy, its tenant), as the
+        plugin does.
         """
-        ticket = _Ticket(events)
+        ticket = _Ticket([self._stamped(e, caller) for e in events], caller)
         with self._round:
             self._queued.append(ticket)
             while not ticket.done and self._leading:
@@ -168,11 +177,21 @@ class StatusIndexer:
             raise ticket.error
         return ticket.results
 
+    def _stamped(self, event: Event, caller: Caller) -> Event:
+        if event.kind is not EventKind.CREATE:
+            return event
+        if caller.user is not None:
+            event = dataclasses.replace(event, user=caller.user)
+        if self.policy.multi_tenancy:
+            event = dataclasses.replace(event, tenant_id=caller.tenant_id)
+        return event
+
     def _lead(self, tickets: list[_Ticket]) -> None:
         """Write one round for ``tickets``, then hand leadership to the next waiter."""
         try:
             combined = [event for t in tickets for event in t.events]
-            results = iter(self._apply_round(combined))
+            callers = [t.caller for t in tickets for _ in t.events]
+            results = iter(self._apply_round(combined, callers))
             for t in tickets:
                 t.results = [next(results) for _ in t.events]
         except BaseException as exc:
@@ -185,7 +204,7 @@ class StatusIndexer:
                 self._leading = False
                 self._round.notify_all()
 
-    def _apply_round(self, events: Sequence[Event]) -> list[EventResult]:
+    def _apply_round(self, events: Sequence[Event], callers: Sequence[Caller]) -> list[EventResult]:
         now = self.clock()
         results: list[EventResult | None] = [None] * len(events)
         by_workflow: dict[str, list[int]] = {}
@@ -194,7 +213,7 @@ class StatusIndexer:
         pending = list(by_workflow)
         attempt = 0
         while pending:
-            conflicted = self._attempt(events, pending, by_workflow, results, now)
+            conflicted = self._attempt(events, callers, pending, by_workflow, results, now)
             if not conflicted:
                 break
             if attempt >= self.retries:
@@ -221,6 +240,7 @@ class StatusIndexer:
     def _attempt(
         self,
         events: Sequence[Event],
+        callers: Sequence[Caller],
         pending: list[str],
         by_workflow: dict[str, list[int]],
         results: list[EventResult | None],
@@ -236,7 +256,7 @@ class StatusIndexer:
                 for i in by_workflow[wid]:
                     results[i] = EventResult(events[i], 502, error_type="parse_exception", reason=f"Failed to parse workflowState: {wid}")
                 continue
-            fold = self._fold(events, by_workflow[wid], found, results, now)
+            fold = self._fold(events, callers, by_workflow[wid], found, results, now)
             op = _write_op(wid, found, fold.final)
             if op is None:
                 self._settle(events, fold, results, None, None)
@@ -256,9 +276,10 @@ class StatusIndexer:
                     results[i] = EventResult(events[i], status, error_type="store_exception", reason=written.error)
         return conflicted
 
-    @staticmethod
     def _fold(
+        self,
         events: Sequence[Event],
+        callers: Sequence[Caller],
         indices: list[int],
         read: Versioned | None,
         results: list[EventResult | None],
@@ -267,6 +288,10 @@ class StatusIndexer:
         state = read.state if read else None
         applied: list[tuple[int, Result]] = []
         for i in indices:
+            refusal = state and self.policy.refusal(callers[i], state, events[i].workflow_id)
+            if refusal:
+                results[i] = EventResult(events[i], refusal.status, error_type="security_exception", reason=refusal.message)
+                continue
             decision = decide(state, events[i], now)
             if isinstance(decision, Refused):
                 results[i] = EventResult(events[i], decision.status, error_type=decision.error_type, reason=decision.reason)

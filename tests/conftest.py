@@ -10,15 +10,16 @@ OpenSearch fails the integration tests instead of skipping them.
 from __future__ import annotations
 
 import contextlib
-import json
 import gc
+import json
 import os
 import urllib.request
 import uuid
 import warnings
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
+from opensearchpy import OpenSearch
 
 from flowstatus.config import Settings
 
@@ -132,6 +133,20 @@ def settings(opensearch_url: str, shared_index: str) -> Settings:
 def fresh_settings(opensearch_url: str, unique_index: str) -> Settings:
     """Settings naming a state index that does not exist yet."""
     return Settings(opensearch_hosts=(opensearch_url,), state_index=unique_index, request_timeout=10)
+
+
+@pytest.fixture
+def raw(opensearch_url: str, unique_index: str) -> Iterator[OpenSearch]:
+    """A plain opensearch-py client, to write documents as the plugin would; drops the test's index."""
+    client = OpenSearch([opensearch_url], timeout=30)
+    yield client
+    client.indices.delete(index=unique_index, ignore=404)
+
+
+@pytest.fixture
+def state_index(shared_index: str) -> str:
+    """The state index the ``app`` and ``repository`` fixtures use."""
+    return shared_index
 
 
 def new_id(prefix: str = "wf") -> str:

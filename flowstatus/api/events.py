@@ -10,6 +10,9 @@ import time
 
 from flask import Blueprint, Response, request
 
+from flowstatus.access import Permission
+from flowstatus.api.auth import requires
+from flowstatus.api.identity import current_caller
 from flowstatus.api.params import reject_unrecognized
 from flowstatus.api.response import json_response
 from flowstatus.api.services import services
@@ -24,6 +27,7 @@ CONTENT_TYPES = frozenset({"application/x-ndjson", "application/json"})
 
 
 @bp.post(BULK_PATH)
+@requires(Permission.WRITE, "cluster:admin/flowstatus/events/bulk")
 def bulk() -> Response:
     """Apply the body's events in order per workflow; 200 with a per-line result.
 
@@ -36,7 +40,7 @@ def bulk() -> Response:
     lines = numbered_lines(request.get_data(cache=False))
     if not lines:
         raise OpenSearchError(400, "parse_exception", "request body is required")
-    outcomes = apply_lines(services().indexer, lines)
+    outcomes = apply_lines(services().indexer, lines, current_caller())
     return json_response(
         {
             "took": int((time.monotonic() - started) * 1000),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from flowstatus.access import Permission
+from flowstatus.api.auth import requires
 from flowstatus.api.response import json_response
 from flowstatus.api.services import services
 from flowstatus.errors import StoreError
@@ -12,12 +14,14 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/_health")
+@requires(Permission.PUBLIC, "health")
 def health() -> Response:
     """200 while the process serves requests; never touches OpenSearch."""
     return json_response({"status": "ok"})
 
 
 @bp.get("/_ready")
+@requires(Permission.PUBLIC, "ready")
 def ready() -> Response:
     """200 when OpenSearch answers and the state index exists, else 503 with Retry-After."""
     try:

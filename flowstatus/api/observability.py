@@ -17,6 +17,8 @@ from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from flowstatus import metrics
+from flowstatus.access import Permission
+from flowstatus.api.auth import requires
 from flowstatus.context import request_id
 
 bp = Blueprint("observability", __name__)
@@ -56,6 +58,7 @@ def _end(exc: BaseException | None) -> None:
 
 
 @bp.get("/metrics")
+@requires(Permission.READ, "cluster:monitor/flowstatus/metrics")
 def prometheus() -> Response:
     """Prometheus text exposition of flowstatus's metrics."""
     return Response(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)

@@ -15,6 +15,8 @@ from flask import Blueprint, Response
 from marshmallow import Schema, fields
 
 from flowstatus import __version__
+from flowstatus.access import Permission
+from flowstatus.api.auth import requires
 from flowstatus.api.response import json_response
 from flowstatus.event_schemas import EventSchema
 from flowstatus.ids import MAX_ID_BYTES
@@ -197,6 +199,7 @@ _SPEC: dict[str, Any] | None = None
 
 
 @bp.get(OPENAPI_PATH)
+@requires(Permission.PUBLIC, "openapi")
 def openapi() -> Response:
     """The OpenAPI description (built once per process)."""
     global _SPEC

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from flowstatus.access import AccessPolicy
 from flowstatus.config import Settings
 from flowstatus.indexer import StatusIndexer
 from flowstatus.repository import StateRepository
@@ -20,6 +21,7 @@ class Services:
     repository: StateRepository
     indexer: StatusIndexer
     watcher: StatusWatcher
+    policy: AccessPolicy
 
 
 def services() -> Services:

@@ -12,7 +12,10 @@ from typing import Callable
 
 from flask import Blueprint, Response, request
 
+from flowstatus.access import Permission
 from flowstatus.api import etag
+from flowstatus.api.auth import requires
+from flowstatus.api.identity import current_caller
 from flowstatus.api.params import (
     check_workflow_id,
     last,
@@ -36,6 +39,7 @@ FINISHED = frozenset({State.COMPLETED.value, State.FAILED.value})
 
 
 @bp.get(STATUS_PATH)
+@requires(Permission.READ, "cluster:admin/opensearch/flow_framework/workflow_state/get", "Failed to get workflow status.")
 def get_workflow_status(workflow_id: str) -> Response:
     """The workflow's status; all fields with ``?all=true``.
 
@@ -53,6 +57,7 @@ def get_workflow_status(workflow_id: str) -> Response:
         return etag.status_etag(versioned, full=full, options=opts)
 
     versioned = _read(workflow_id)
+    _check_access(workflow_id, versioned)
     if wait != 0.0:
         versioned = _long_poll(workflow_id, versioned, tag_of, wait)
     tag = tag_of(versioned)
@@ -62,12 +67,24 @@ def get_workflow_status(workflow_id: str) -> Response:
 
 
 def _read(workflow_id: str) -> Versioned:
+    """The state, or the 404 the plugin sends on its plain or its filtered path."""
+    filtered = services().policy.filtered(current_caller())
     try:
         return services().repository.get(workflow_id)
     except DocumentMissing:
+        if filtered:
+            raise PluginError(404, f"Failed to retrieve template ({workflow_id}) from global context.") from None
         raise _not_found(workflow_id) from None
     except IndexMissing:
+        if filtered:
+            raise PluginError(404, f"Failed to retrieve template ({workflow_id}).") from None
         raise PluginError(404, f"Failed to get workflow status of: {workflow_id}") from None
+
+
+def _check_access(workflow_id: str, versioned: Versioned) -> None:
+    refusal = services().policy.refusal(current_caller(), versioned.state, workflow_id)
+    if refusal:
+        raise PluginError(refusal.status, refusal.message)
 
 
 def _not_found(workflow_id: str) -> PluginError:

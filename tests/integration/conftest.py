@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -17,14 +18,6 @@ from flowstatus.repository.opensearch import OpenSearchStateRepository
 
 
 @pytest.fixture
-def raw(opensearch_url: str, unique_index: str) -> Iterator[OpenSearch]:
-    """A plain opensearch-py client, to write documents as the plugin would; drops the test's index."""
-    client = OpenSearch([opensearch_url], timeout=30)
-    yield client
-    client.indices.delete(index=unique_index, ignore=404)
-
-
-@pytest.fixture
 def repository(settings: Settings) -> OpenSearchStateRepository:
     """A repository on the session's shared state index."""
     return OpenSearchStateRepository.from_settings(settings)
@@ -34,12 +27,6 @@ def repository(settings: Settings) -> OpenSearchStateRepository:
 def fresh_repository(fresh_settings: Settings, raw: OpenSearch) -> OpenSearchStateRepository:
     """A repository whose state index does not exist yet (dropped after the test)."""
     return OpenSearchStateRepository.from_settings(fresh_settings)
-
-
-@pytest.fixture
-def state_index(shared_index: str) -> str:
-    """The state index the ``app`` and ``repository`` fixtures use."""
-    return shared_index
 
 
 @pytest.fixture
