@@ -34,6 +34,7 @@ class Settings:
     pool_size: int = 32
     retry_after: int = 5
     refresh: str = "false"
+    wait_for_active_shards: str = "1"
     conflict_retries: int = 8
     max_bulk_bytes: int = 10 * 1024 * 1024
     long_poll_max: float = 60.0
@@ -101,6 +102,9 @@ class SettingsSchema(Schema):
     retry_after = fields.Integer(data_key="FLOWSTATUS_RETRY_AFTER", validate=validate.Range(1, 3600))
     refresh = fields.String(
         data_key="FLOWSTATUS_REFRESH", validate=validate.OneOf(["false", "true", "wait_for"])
+    )
+    wait_for_active_shards = fields.String(
+        data_key="FLOWSTATUS_WAIT_FOR_ACTIVE_SHARDS", validate=validate.Regexp(r"^(all|[1-9][0-9]*)$")
     )
     conflict_retries = fields.Integer(
         data_key="FLOWSTATUS_CONFLICT_RETRIES", validate=validate.Range(0, 100)

@@ -15,6 +15,7 @@ workflow costs one write instead of one per event.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import random
 import threading
 import time
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from flowstatus.access import ANONYMOUS, AccessPolicy, Caller
-from flowstatus.errors import CorruptDocument, IndexMissing
+from flowstatus.errors import CorruptDocument, IndexMissing, StoreUnavailable
 from flowstatus.events import Event, EventKind
 from flowstatus.model import WorkflowState
 from flowstatus.repository import (
@@ -34,8 +35,12 @@ from flowstatus.repository import (
     StateRepository,
     Versioned,
     WriteOp,
+    WriteResult,
 )
 from flowstatus.transitions import Applied, Refused, Result, decide
+
+
+log = logging.getLogger(__name__)
 
 
 def now_ms() -> int:
@@ -264,7 +269,7 @@ class StatusIndexer:
                 folds[wid] = fold
                 ops.append(op)
         conflicted: list[str] = []
-        for op, written in zip(ops, self.repository.write_many(ops)):
+        for op, written in zip(ops, self._write(ops, folds)):
             fold = folds[op.workflow_id]
             if written.outcome is Outcome.DONE:
                 self._settle(events, fold, results, written.seq_no, written.primary_term)
@@ -275,6 +280,33 @@ class StatusIndexer:
                 for i, _ in fold.applied:
                     results[i] = EventResult(events[i], status, error_type="store_exception", reason=written.error)
         return conflicted
+
+    def _write(self, ops: list[WriteOp], folds: dict[str, _Fold]) -> list[WriteResult]:
+        """Write ``ops``; if the outcome is unknown (the store failed mid-write), read it back.
+
+        A write that is found applied counts as DONE; one that is not is
+        reported as a CONFLICT, so the retry loop re-reads and re-folds it
+        rather than repeating it blindly.  If even the read-back fails,
+        :class:`StoreUnavailable` propagates.
+        """
+        if not ops:
+            return []
+        try:
+            return self.repository.write_many(ops)
+        except StoreUnavailable:
+            log.warning("outcome of %d writes unknown; reading them back", len(ops))
+            found = self.repository.get_many([op.workflow_id for op in ops])
+        results = []
+        for op in ops:
+            now = found.get(op.workflow_id)
+            intended = folds[op.workflow_id].final
+            if intended is None and now is None:
+                results.append(WriteResult(Outcome.DONE))
+            elif isinstance(now, Versioned) and intended is not None and now.state == intended:
+                results.append(WriteResult(Outcome.DONE, now.seq_no, now.primary_term))
+            else:
+                results.append(WriteResult(Outcome.CONFLICT, error="not applied; will re-read and retry"))
+        return results
 
     def _fold(
         self,

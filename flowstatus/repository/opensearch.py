@@ -85,8 +85,15 @@ class OpaqueIdTransport(Transport):  # type: ignore[misc]
         return super().perform_request(method, url, *args, headers=headers, **kwargs)
 
 
-def build_client(settings: Settings) -> OpenSearch:
-    """One opensearch-py client per process, pooled, with the request-path timeout."""
+def build_client(settings: Settings, *, for_writes: bool = False) -> OpenSearch:
+    """An opensearch-py client, pooled, with the request-path timeout.
+
+    A read that fails on one node (refused, or slower than the timeout) is
+    retried once on each other node.  The client for writes never retries:
+    a write whose outcome is unknown must be read back, not repeated blindly
+    (the indexer does that).
+    """
+    retries = 0 if for_writes else len(settings.opensearch_hosts) - 1
     auth = None
     if settings.opensearch_username is not None:
         auth = (settings.opensearch_username, settings.opensearch_password or "")
@@ -101,6 +108,8 @@ def build_client(settings: Settings) -> OpenSearch:
         maxsize=settings.pool_size,
         serializer=OrjsonSerializer(),
         transport_class=OpaqueIdTransport,
+        max_retries=retries,
+        retry_on_timeout=retries > 0,
     )
 
 
@@ -138,15 +147,31 @@ class OpenSearchStateRepository(StateRepository):
     ``"wait_for"``); status reads are realtime and never need one.
     """
 
-    def __init__(self, client: OpenSearch, index: str, *, refresh: str = "false") -> None:
+    def __init__(
+        self,
+        client: OpenSearch,
+        index: str,
+        *,
+        refresh: str = "false",
+        write_client: OpenSearch | None = None,
+        wait_for_active_shards: str = "1",
+    ) -> None:
         self.client = client
+        self.write_client = write_client or client
+        self.wait_for_active_shards = wait_for_active_shards
         self.index = index
         self.refresh = refresh
         self._index_ready = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenSearchStateRepository:
-        return cls(build_client(settings), settings.state_index, refresh=settings.refresh)
+        return cls(
+            build_client(settings),
+            settings.state_index,
+            refresh=settings.refresh,
+            write_client=build_client(settings, for_writes=True),
+            wait_for_active_shards=settings.wait_for_active_shards,
+        )
 
     # -- index administration -------------------------------------------------
 
@@ -239,8 +264,10 @@ class OpenSearchStateRepository(StateRepository):
         for op in ops:
             actions.extend(self._action(op))
         params = {} if self.refresh == "false" else {"refresh": self.refresh}
+        if self.wait_for_active_shards != "1":
+            params["wait_for_active_shards"] = self.wait_for_active_shards
         with _translated("bulk"):
-            body = self.client.bulk(body=actions, **params)
+            body = self.write_client.bulk(body=actions, **params)
         return [self._result(next(iter(item.values()))) for item in body["items"]]
 
     def _action(self, op: WriteOp) -> list[dict[str, Any]]:
