@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8080
 STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: help install run test lint bench clean
+.PHONY: help install browser run test lint bench clean
 
 help:
 	@echo "make run    serve flowstatus on 127.0.0.1:$(PORT) (starts a local OpenSearch unless OPENSEARCH_URL is set)"
@@ -27,7 +27,15 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) -m flowstatus.launcher run -- $(VENV)/bin/flowstatus serve --init-index --port $(PORT)
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium (Playwright never downloads one here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  echo "installing Debian's chromium for the browser tests..."; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
-from flowstatus import metrics
+from flowstatus import metrics, ui
 from flowstatus.access import AccessPolicy
-from flowstatus.api import auth, error_handlers, events, health, observability, openapi, status
+from flowstatus.api import auth, error_handlers, events, health, observability, openapi, search, status
 from flowstatus.api.converters import CONVERTERS
 from flowstatus.api.params import response_options
 from flowstatus.api.services import EXTENSION_KEY, Services
@@ -63,4 +63,6 @@ def create_app(
     app.register_blueprint(events.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
+    search.init_app(app, settings)
+    ui.init_app(app)
     return app

@@ -160,6 +160,54 @@ def _paths() -> dict[str, dict[str, Any]]:
                 },
             }
         },
+        # -- paste into openapi._paths()'s returned dict --------------------------------
+        "/_plugins/_flow_framework/workflow/state/_search": {
+            method: {
+                "summary": "Search workflow states with the query DSL, as the Flow Framework plugin does "
+                           "(access filters applied; see the README).",
+                "parameters": [
+                    {"name": "source", "in": "query", "schema": {"type": "string"},
+                     "description": "The search body as a parameter; only without a request body."},
+                    {"name": "source_content_type", "in": "query",
+                     "schema": {"type": "string", "enum": ["application/json", "application/x-ndjson"]},
+                     "description": "Required with `source`."},
+                    *RESPONSE_PARAMETERS,
+                ],
+                "requestBody": {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": {
+                    "200": {"description": "OpenSearch's search response",
+                            "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "400": _error("Refused or invalid search, or OpenSearch's own 400 body", "OpenSearchError"),
+                    "403": _error("Multi-tenancy on and no tenant"),
+                    "404": _error("State index missing", "OpenSearchError"),
+                    "406": _error("Unsupported Content-Type", "FlatStatusError"),
+                    "408": {"description": "Timed out; the partial search response",
+                            "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "413": _error("Body over FLOWSTATUS_MAX_BULK_BYTES"),
+                    "503": UNAVAILABLE,
+                },
+            }
+            for method in ("get", "post")
+        },
+        "/_flowstatus/ui": {"get": {
+            "summary": "The status page: workflows newest first, counts per state.",
+            "parameters": [
+                {"name": "state", "in": "query",
+                 "schema": {"type": "string", "enum": ["", "NOT_STARTED", "PROVISIONING", "FAILED", "COMPLETED"]}},
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {"name": "size", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+            ],
+            "responses": {code: {"description": text, "content": {"text/html": {"schema": {"type": "string"}}}}
+                          for code, text in [("200", "The page"), ("400", "Bad parameter"),
+                                             ("403", "No tenant"), ("503", "OpenSearch unavailable")]},
+        }},
+        "/_flowstatus/ui/workflow/{workflow_id}": {"get": {
+            "summary": "The status page of one workflow: its resources and full error.",
+            "parameters": [{"name": "workflow_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {code: {"description": text, "content": {"text/html": {"schema": {"type": "string"}}}}
+                          for code, text in [("200", "The page"), ("404", "Unknown or not visible"),
+                                             ("503", "OpenSearch unavailable")]},
+        }},
         "/_health": {"get": {"summary": "Liveness.", "responses": {"200": {"description": "Alive",
                                                                          "content": _json("Ready")}}}},
         "/_ready": {"get": {"summary": "Readiness: OpenSearch reachable and the state index present.",
@@ -176,6 +224,7 @@ def build_spec() -> dict[str, Any]:
     """The OpenAPI 3.1 document."""
     plugin = MarshmallowPlugin()
     spec = APISpec(title="flowstatus", version=__version__, openapi_version="3.1.0", plugins=[plugin])
+    assert plugin.converter is not None  # set by APISpec(plugins=...)
     plugin.converter.add_attribute_function(_custom_fields)
     for name, schema in [("Status", StatusSchema), ("PluginError", PluginErrorSchema),
                          ("OpenSearchError", OpenSearchErrorSchema), ("FlatStatusError", FlatStatusErrorSchema),

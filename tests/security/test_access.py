@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -172,3 +172,33 @@ def test_odd_headers_are_ignored(secure: FlaskClient) -> None:
 def test_all_users_file_roles_are_honoured() -> None:
     assert {roles[0] for _, roles in USERS.values()} >= {"all_access", "flow_framework_read_access",
                                                          "flow_framework_full_access"}
+
+
+SEARCH = "/_plugins/_flow_framework/workflow/state/_search"
+
+
+def searched_ids(client: FlaskClient, user: str, query: dict) -> list[str]:
+    response = client.post(SEARCH, json=query, headers=basic(user))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return [hit["_id"] for hit in response.get_json()["hits"]["hits"]]
+
+
+def test_search_and_the_page_apply_the_same_rules_to_authenticated_users(
+    secure: FlaskClient, raw: OpenSearch, state_index: str
+) -> None:
+    mine, theirs = created_by(secure, "writer"), created_by(secure, "bobwriter")
+    raw.indices.refresh(index=state_index)
+    query = {"query": {"ids": {"values": [mine, theirs]}}, "size": 10}
+    assert searched_ids(secure, "alice", query) == [mine]
+    assert searched_ids(secure, "bob", query) == [theirs]
+    assert sorted(searched_ids(secure, "admin", query)) == sorted([mine, theirs])
+    hit = secure.post(SEARCH, json=query, headers=basic("alice")).get_json()["hits"]["hits"][0]
+    assert "user" not in hit["_source"]
+    admin_hits = secure.post(SEARCH, json=query, headers=basic("admin")).get_json()["hits"]["hits"]
+    assert all("user" in h["_source"] for h in admin_hits)
+    assert secure.post(SEARCH, json=query).status_code == 401
+    assert secure.post(SEARCH, json=query, headers=basic("nobody")).status_code == 403
+    assert secure.get("/_flowstatus/ui").status_code == 401
+    page = secure.get(f"/_flowstatus/ui/workflow/{theirs}", headers=basic("alice"))
+    assert page.status_code == 404, "a workflow the caller may not see is not shown"
+    assert secure.get(f"/_flowstatus/ui/workflow/{mine}", headers=basic("alice")).status_code == 200

@@ -1,0 +1,98 @@
+"""Searches of the state index: the read side that answers with OpenSearch's own response.
+
+Bodies arrive here already restricted (:mod:`flowstatus.search_filters`);
+this module only runs them, bounded in time, and says what OpenSearch
+answered in the terms of :mod:`flowstatus.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opensearchpy import OpenSearch
+from opensearchpy import exceptions as os_exc
+
+from flowstatus.config import Settings
+from flowstatus.errors import IndexMissing, StoreError, StoreUnavailable
+from flowstatus.repository.opensearch import UNAVAILABLE_STATUSES, _translated, build_client
+from flowstatus.repository.port import StateRepository
+
+# OpenSearch stops the search at the timeout and answers with what it has
+# (``timed_out: true``); waiting this much longer lets that answer arrive
+# instead of the client giving up first.
+ANSWER_GRACE_SECONDS = 1.0
+
+
+class SearchIndexMissing(IndexMissing):
+    """The state index does not exist; ``cause`` is OpenSearch's error object."""
+
+    def __init__(self, index: str, cause: Mapping[str, Any]) -> None:
+        super().__init__(index)
+        self.index = index
+        self.cause = dict(cause)
+
+
+class SearchRejected(StoreError):
+    """OpenSearch refused the search (a 4xx); ``body`` is its error response, ``status`` its status."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"OpenSearch refused the search with {status}")
+        self.status = status
+        self.body = body if isinstance(body, dict) else {"error": str(body), "status": status}
+
+
+class StateSearch:
+    """Runs searches on the state index within ``timeout`` seconds."""
+
+    def __init__(self, client: OpenSearch, index: str, *, timeout: float) -> None:
+        self.client = client
+        self.index = index
+        self.timeout = timeout
+
+    @classmethod
+    def from_settings(cls, settings: Settings, repository: StateRepository | None = None) -> StateSearch:
+        """Share ``repository``'s client when it has one (one connection pool per process), else build one."""
+        client = getattr(repository, "client", None)
+        if not isinstance(client, OpenSearch):
+            client = build_client(settings)
+        return cls(client, settings.state_index, timeout=settings.request_timeout)
+
+    def search(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """OpenSearch's search response for ``body``, as it sent it.
+
+        The body's ``timeout`` is replaced by this search's, as the plugin
+        replaces it by its request timeout; a search that reached it partly
+        answers with ``timed_out: true``.  Raises :class:`SearchIndexMissing`,
+        :class:`SearchRejected` for a search OpenSearch refused,
+        :class:`~flowstatus.errors.StoreUnavailable` when OpenSearch cannot
+        be reached, is overloaded, or failed the whole search on time, and
+        :class:`~flowstatus.errors.StoreError` for any other failure.
+        """
+        request = {**body, "timeout": f"{max(1, round(self.timeout * 1000))}ms"}
+        with _translated("search"):
+            try:
+                response: dict[str, Any] = self.client.search(
+                    index=self.index, body=request, request_timeout=self.timeout + ANSWER_GRACE_SECONDS
+                )
+            except os_exc.TransportError as exc:
+                refusal = self._refusal(exc)
+                if refusal is None:
+                    raise
+                raise refusal from exc
+        return response
+
+    def _refusal(self, exc: os_exc.TransportError) -> StoreError | None:
+        """What ``exc`` means for the caller, or ``None`` to let :func:`_translated` decide."""
+        if isinstance(exc, os_exc.ConnectionError) or not isinstance(exc.status_code, int):
+            return None
+        error = exc.info.get("error") if isinstance(exc.info, dict) else None
+        if exc.status_code == 404 and isinstance(error, dict) and error.get("type") == "index_not_found_exception":
+            return SearchIndexMissing(self.index, error)
+        if isinstance(error, dict) and any(
+            isinstance(c, dict) and c.get("type") == "time_exceeded_exception" for c in error.get("root_cause", [])
+        ):
+            return StoreUnavailable(f"the search took longer than {self.timeout} s")
+        if 400 <= exc.status_code < 500 and exc.status_code not in UNAVAILABLE_STATUSES:
+            return SearchRejected(exc.status_code, exc.info)
+        return None

@@ -1,0 +1,520 @@
+"""The Search Workflow State API against a real node: the plugin's answers and its access filters."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import g
+from flask.testing import FlaskClient
+from opensearchpy import OpenSearch, helpers
+
+from flowstatus.access import ANONYMOUS, Caller
+from flowstatus.app import create_app
+from flowstatus.config import Settings
+from flowstatus.model import User
+from flowstatus.repository.opensearch import OpenSearchStateRepository
+
+SEARCH = "/_plugins/_flow_framework/workflow/state/_search"
+NOW = int(time.time() * 1000)
+MINUTE = 60_000
+
+
+def user(name: str, *backend_roles: str) -> dict[str, Any]:
+    return {"name": name, "backend_roles": list(backend_roles), "roles": [], "custom_attribute_names": [],
+            "user_requested_tenant": None}
+
+
+def resource(step: str, step_id: str, kind: str, rid: str) -> dict[str, str]:
+    return {"workflow_step_name": step, "workflow_step_id": step_id, "resource_type": kind, "resource_id": rid}
+
+
+CONNECTOR = resource("create_connector", "create_connector_1", "connector_id", "c-1")
+MODEL = resource("register_remote_model", "register_model_2", "model_id", "m-1")
+INDEX = resource("create_index", "create_index_1", "index_name", "my-index")
+
+# As the plugin stores them: alice and bob in tenants a and b, one workflow without a user.
+CORPUS: dict[str, dict[str, Any]] = {
+    "wf-done-a": {"workflow_id": "wf-done-a", "state": "COMPLETED", "provisioning_progress": "DONE",
+                  "provision_start_time": NOW - 120 * MINUTE, "provision_end_time": NOW - 100 * MINUTE,
+                  "user": user("alice", "team-a"), "resources_created": [CONNECTOR, MODEL], "tenant_id": "a"},
+    "wf-failed-a": {"workflow_id": "wf-failed-a", "error": "WorkflowStepException during step create_index",
+                    "state": "FAILED", "provisioning_progress": "FAILED",
+                    "provision_start_time": NOW - 30 * MINUTE, "provision_end_time": NOW - 29 * MINUTE,
+                    "user": user("alice", "team-a"), "resources_created": [INDEX], "tenant_id": "a"},
+    "wf-failed-old-b": {"workflow_id": "wf-failed-old-b", "error": "old failure", "state": "FAILED",
+                        "provisioning_progress": "FAILED", "provision_start_time": NOW - 300 * MINUTE,
+                        "provision_end_time": NOW - 180 * MINUTE, "user": user("bob", "team-b"),
+                        "resources_created": [], "tenant_id": "b"},
+    "wf-running-b": {"workflow_id": "wf-running-b", "state": "PROVISIONING", "provisioning_progress": "IN_PROGRESS",
+                     "provision_start_time": NOW - 5 * MINUTE, "user": user("bob", "team-b"),
+                     "resources_created": [CONNECTOR], "tenant_id": "b"},
+    "wf-running-a": {"workflow_id": "wf-running-a", "state": "PROVISIONING", "provisioning_progress": "IN_PROGRESS",
+                     "provision_start_time": NOW - 90 * MINUTE, "user": user("alice", "team-a"), "tenant_id": "a"},
+    "wf-new-b": {"workflow_id": "wf-new-b", "state": "NOT_STARTED", "provisioning_progress": "NOT_STARTED",
+                 "user": user("carol", "team-b", "team-c"), "tenant_id": "b"},
+    "wf-done-none": {"workflow_id": "wf-done-none", "state": "COMPLETED", "provisioning_progress": "DONE",
+                     "provision_start_time": NOW - 60 * MINUTE, "provision_end_time": NOW - 59 * MINUTE,
+                     "resources_created": [CONNECTOR, MODEL, INDEX]},
+}
+ALL = set(CORPUS)
+BOBS = {"wf-failed-old-b", "wf-running-b", "wf-new-b"}
+
+BOB = Caller(User("bob", backend_roles=("team-b",)), tenant_id="b")
+NOBODY = Caller(User("nobody"), tenant_id="b")
+ADMIN = Caller(User("root", roles=("all_access",)), tenant_id="a")
+
+
+@pytest.fixture(scope="module")
+def corpus(opensearch_url: str) -> Iterator[str]:
+    """A state index holding exactly :data:`CORPUS`, for this module."""
+    index = f".flowstatus-test-search-{uuid.uuid4().hex[:12]}"
+    settings = Settings(opensearch_hosts=(opensearch_url,), state_index=index)
+    OpenSearchStateRepository.from_settings(settings).ensure_index()
+    client = OpenSearch([opensearch_url], timeout=30)
+    helpers.bulk(client, ({"_index": index, "_id": k, "_source": v} for k, v in CORPUS.items()), refresh=True)
+    yield index
+    client.indices.delete(index=index, ignore=404)
+
+
+Searcher = Callable[..., FlaskClient]
+
+
+@pytest.fixture
+def searcher(opensearch_url: str, corpus: str) -> Searcher:
+    """``searcher(caller, **settings)``: a client of an app on the corpus that sees every request as ``caller``."""
+
+    def make(caller: Caller = ANONYMOUS, **overrides: Any) -> FlaskClient:
+        settings = Settings(**{"opensearch_hosts": (opensearch_url,), "state_index": corpus,
+                               "request_timeout": 10, **overrides})
+        app = create_app(settings)
+
+        @app.before_request
+        def _as_caller() -> None:  # stands in for authentication
+            g.caller = caller
+
+        client = app.test_client()
+        if caller.tenant_id is not None:  # the header multi-tenancy reads the tenant from
+            client.environ_base["HTTP_X_TENANT_ID"] = caller.tenant_id
+        return client
+
+    return make
+
+
+def ids(response: Any) -> set[str]:
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return {hit["_id"] for hit in response.get_json()["hits"]["hits"]}
+
+
+def search(client: FlaskClient, body: dict[str, Any]) -> Any:
+    return client.post(SEARCH, json=body)
+
+
+# -- the plugin's response --------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_get_and_post_answer_opensearchs_search_response(searcher: Searcher, method: str) -> None:
+    response = searcher().open(SEARCH, method=method, json={"query": {"match_all": {}}, "size": 50})
+    assert response.status_code == 200
+    assert response.content_type == "application/json; charset=UTF-8"
+    body = response.get_json()
+    assert {"took", "timed_out", "_shards", "hits"} <= set(body)
+    assert ids(response) == ALL
+    for hit in body["hits"]["hits"]:
+        assert {"_index", "_id", "_version", "_seq_no", "_primary_term", "_source"} <= set(hit)
+
+
+def test_sources_are_raw_as_stored(searcher: Searcher) -> None:
+    hit = search(searcher(), {"query": {"ids": {"values": ["wf-failed-old-b"]}}}).get_json()["hits"]["hits"][0]
+    assert hit["_source"] == CORPUS["wf-failed-old-b"]  # "resources_created": [] and user included
+
+
+def test_the_source_parameter_works_as_in_opensearch(searcher: Searcher) -> None:
+    source = json.dumps({"query": {"term": {"state": "FAILED"}}})
+    response = searcher().get(SEARCH, query_string={"source": source, "source_content_type": "application/json"})
+    assert ids(response) == {"wf-failed-a", "wf-failed-old-b"}
+
+
+def test_pretty_and_filter_path_apply(searcher: Searcher) -> None:
+    body = {"query": {"ids": {"values": ["wf-new-b"]}}}
+    response = searcher().post(SEARCH + "?filter_path=hits.hits._id&pretty", json=body)
+    assert response.get_data(as_text=True) == (
+        '{\n  "hits" : {\n    "hits" : [\n      {\n        "_id" : "wf-new-b"\n      }\n    ]\n  }\n}\n'
+    )
+
+
+# -- who sees what ------------------------------------------------------------------
+
+
+def test_user_is_left_out_for_callers_without_all_access(searcher: Searcher) -> None:
+    hits = search(searcher(BOB), {"size": 50}).get_json()["hits"]["hits"]
+    assert hits and all("user" not in hit["_source"] for hit in hits)
+    admin_hits = search(searcher(ADMIN), {"size": 50}).get_json()["hits"]["hits"]
+    assert any("user" in hit["_source"] for hit in admin_hits)
+
+
+@pytest.mark.parametrize(
+    "source", [True, "user", ["user.*"], {"includes": ["user"]}, {"includes": ["*"], "excludes": []}]
+)
+@pytest.mark.parametrize("caller", [BOB, ADMIN], ids=["non-admin", "admin"])
+def test_a_requested_source_never_brings_user_back(searcher: Searcher, caller: Caller, source: Any) -> None:
+    hits = search(searcher(caller), {"size": 50, "_source": source}).get_json()["hits"]["hits"]
+    assert hits and all("user" not in hit.get("_source", {}) for hit in hits)
+
+
+def test_a_requested_source_keeps_its_includes(searcher: Searcher) -> None:
+    hits = search(searcher(), {"size": 50, "_source": ["state"]}).get_json()["hits"]["hits"]
+    assert all(set(hit["_source"]) <= {"state"} for hit in hits)
+    hits = search(searcher(), {"size": 50, "_source": False}).get_json()["hits"]["hits"]
+    assert all("_source" not in hit for hit in hits)
+
+
+def test_backend_roles_filter_to_workflows_sharing_a_role(searcher: Searcher) -> None:
+    assert ids(search(searcher(BOB, filter_by_backend_roles=True), {"size": 50})) == BOBS
+    assert ids(search(searcher(NOBODY, filter_by_backend_roles=True), {"size": 50})) == set()
+    assert ids(search(searcher(ADMIN, filter_by_backend_roles=True), {"size": 50})) == ALL
+    assert ids(search(searcher(BOB), {"size": 50})) == ALL  # the setting is off
+
+
+def test_multi_tenancy_filters_to_the_callers_tenant_even_for_all_access(searcher: Searcher) -> None:
+    assert ids(search(searcher(BOB, multi_tenancy=True), {"size": 50})) == BOBS
+    tenant_a = {"wf-done-a", "wf-failed-a", "wf-running-a"}
+    assert ids(search(searcher(ADMIN, multi_tenancy=True), {"size": 50})) == tenant_a
+    empty_tenant = Caller(User("e", roles=("all_access",)), tenant_id="")
+    assert ids(search(searcher(empty_tenant, multi_tenancy=True), {"size": 50})) == set()
+
+
+def test_multi_tenancy_without_a_tenant_is_the_plugins_403(searcher: Searcher) -> None:
+    response = search(searcher(Caller(User("x")), multi_tenancy=True), {})
+    assert response.status_code == 403
+    assert response.get_json() == {"error": "Tenant ID header is missing or has no value"}
+
+
+def test_both_filters_together(searcher: Searcher) -> None:
+    bob_in_a = Caller(BOB.user, tenant_id="a")
+    assert ids(search(searcher(bob_in_a, filter_by_backend_roles=True, multi_tenancy=True), {"size": 50})) == set()
+    assert ids(search(searcher(BOB, filter_by_backend_roles=True, multi_tenancy=True), {"size": 50})) == BOBS
+
+
+# -- a caller's query never widens the filters --------------------------------------
+
+WIDENING_TRIES = {
+    "post_filter match_all": {"post_filter": {"match_all": {}}},
+    "ids of hidden workflows": {"query": {"ids": {"values": sorted(ALL)}}},
+    "bool should of everything": {"query": {"bool": {"should": [{"match_all": {}}], "minimum_should_match": 0}}},
+    "bool must_not only": {"query": {"bool": {"must_not": [{"term": {"state": "NOPE"}}]}}},
+    "constant_score": {"query": {"constant_score": {"filter": {"match_all": {}}}}},
+    "dis_max": {"query": {"dis_max": {"queries": [{"match_all": {}}]}}},
+}
+
+
+@pytest.mark.parametrize("body", WIDENING_TRIES.values(), ids=WIDENING_TRIES.keys())
+def test_no_query_widens_the_filters(searcher: Searcher, body: dict[str, Any]) -> None:
+    client = searcher(BOB, filter_by_backend_roles=True, multi_tenancy=True)
+    assert ids(search(client, {**body, "size": 50})) <= BOBS
+
+
+def test_a_should_only_bool_still_means_what_it_says_under_the_filters(searcher: Searcher) -> None:
+    body = {"query": {"bool": {"should": [{"term": {"state": "FAILED"}}]}}, "size": 50}
+    assert ids(search(searcher(BOB, filter_by_backend_roles=True), body)) == {"wf-failed-old-b"}
+
+
+def test_aggregations_count_only_what_the_caller_sees(searcher: Searcher) -> None:
+    body = {"size": 0, "aggs": {"states": {"terms": {"field": "state"}}},
+            "post_filter": {"match_all": {}}}
+    response = search(searcher(BOB, filter_by_backend_roles=True), body)
+    buckets = response.get_json()["aggregations"]["states"]["buckets"]
+    assert {b["key"]: b["doc_count"] for b in buckets} == {"FAILED": 1, "PROVISIONING": 1, "NOT_STARTED": 1}
+
+
+def test_top_hits_leave_user_out_like_the_hits(searcher: Searcher) -> None:
+    body = {"size": 0, "aggs": {"latest": {"top_hits": {"size": 10, "_source": {"includes": ["user", "state"]}}}}}
+    hits = search(searcher(BOB), body).get_json()["aggregations"]["latest"]["hits"]["hits"]
+    assert hits and all(set(hit["_source"]) <= {"state"} for hit in hits)
+
+
+REFUSED = {
+    "global aggregation": ({"aggs": {"all": {"global": {}}}}, "[global]"),
+    "stored_fields": ({"stored_fields": ["user"]}, "[stored_fields]"),
+    "docvalue_fields": ({"docvalue_fields": ["user.name.keyword"]}, "[docvalue_fields]"),
+    "script_fields": ({"script_fields": {"u": {"script": "params._source.user"}}}, "[script_fields]"),
+    "suggest": ({"suggest": {"s": {"text": "wf", "term": {"field": "workflow_id"}}}}, "[suggest]"),
+    "collapse": ({"collapse": {"field": "state", "inner_hits": {"name": "i"}}}, "[collapse]"),
+    "rescore": ({"rescore": {"query": {"rescore_query": {"match_all": {}}}}}, "[rescore]"),
+    "pit": ({"pit": {"id": "x"}}, "[pit]"),
+    "terms min_doc_count 0": ({"aggs": {"t": {"terms": {"field": "workflow_id", "min_doc_count": 0}}}}, "[terms]"),
+    "inner_hits on user": ({"query": {"nested": {"path": "user", "query": {"match_all": {}}, "inner_hits": {}}}},
+                           "[inner_hits]"),
+    "nested sort on user": ({"sort": [{"user.name.keyword": {"nested": {"path": "user"}}}]}, "[user] field"),
+    "_source of another shape": ({"_source": {"only": ["user"]}}, "[_source] must be"),
+}
+
+
+@pytest.mark.parametrize(("body", "named"), REFUSED.values(), ids=REFUSED.keys())
+def test_what_could_widen_the_filters_is_refused(searcher: Searcher, body: dict[str, Any], named: str) -> None:
+    response = search(searcher(BOB, filter_by_backend_roles=True), body)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["type"] == "illegal_argument_exception"
+    assert named in error["reason"]
+
+
+def test_scroll_is_refused_as_an_unknown_parameter(searcher: Searcher) -> None:
+    response = searcher().post(SEARCH + "?scroll=1m", json={})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["reason"] == f"request [{SEARCH}] contains unrecognized parameter: [scroll]"
+
+
+# -- paging, totals, errors ---------------------------------------------------------
+
+ORDER = [{"provision_start_time": {"order": "desc", "missing": "_last"}}, {"workflow_id": "asc"}]
+
+
+def test_from_and_size_page_through_the_hits(searcher: Searcher) -> None:
+    client = searcher()
+    pages = [[h["_id"] for h in search(client, {"sort": ORDER, "from": f, "size": 2}).get_json()["hits"]["hits"]]
+             for f in (0, 2, 4, 6)]
+    assert [i for page in pages for i in page] == [
+        "wf-running-b", "wf-failed-a", "wf-done-none", "wf-running-a", "wf-done-a", "wf-failed-old-b", "wf-new-b"]
+
+
+def test_search_after_continues_where_a_page_ended(searcher: Searcher) -> None:
+    client = searcher()
+    first = search(client, {"sort": ORDER, "size": 3}).get_json()["hits"]["hits"]
+    rest = search(client, {"sort": ORDER, "size": 10, "search_after": first[-1]["sort"]}).get_json()["hits"]["hits"]
+    assert [h["_id"] for h in first + rest] == [
+        "wf-running-b", "wf-failed-a", "wf-done-none", "wf-running-a", "wf-done-a", "wf-failed-old-b", "wf-new-b"]
+
+
+def test_track_total_hits(searcher: Searcher) -> None:
+    client = searcher()
+    assert search(client, {"size": 0, "track_total_hits": True}).get_json()["hits"]["total"] == {
+        "value": 7, "relation": "eq"}
+    assert search(client, {"size": 0, "track_total_hits": 2}).get_json()["hits"]["total"] == {
+        "value": 2, "relation": "gte"}
+    assert "total" not in search(client, {"size": 0, "track_total_hits": False}).get_json()["hits"]
+
+
+def test_a_bad_query_gets_opensearchs_own_400(searcher: Searcher) -> None:
+    response = search(searcher(), {"query": {"nope": {}}})
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": {"root_cause": [{"type": "parsing_exception", "reason": "unknown query [nope]", "line": 1, "col": 18}],
+                  "type": "parsing_exception", "reason": "unknown query [nope]", "line": 1, "col": 18,
+                  "caused_by": {"type": "named_object_not_found_exception", "reason": "[1:18] unknown field [nope]"}},
+        "status": 400}
+
+
+def test_a_query_failing_on_the_shards_gets_opensearchs_400(searcher: Searcher) -> None:
+    response = search(searcher(), {"from": 10_000, "size": 10})
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["error"]["type"] == "search_phase_execution_exception"
+    assert "Result window is too large" in body["error"]["root_cause"][0]["reason"]
+
+
+BAD_REQUESTS = {
+    "malformed JSON": ({"data": b'{"query":', "content_type": "application/json"}, 400, "json_parse_exception"),
+    "not an object": ({"data": b"[1]", "content_type": "application/json"}, 400, "parsing_exception"),
+    "no body": ({}, 400, "parse_exception"),
+    "source without a type": ({"query_string": {"source": "{}"}}, 400, "illegal_state_exception"),
+    "source of another type": ({"query_string": {"source": "{}", "source_content_type": "application/yaml"}},
+                               400, "illegal_state_exception"),
+    "malformed source": ({"query_string": {"source": "{", "source_content_type": "application/json"}},
+                         400, "json_parse_exception"),
+}
+
+
+@pytest.mark.parametrize(("kwargs", "status", "error_type"), BAD_REQUESTS.values(), ids=BAD_REQUESTS.keys())
+def test_bad_requests_are_400_with_the_reason(
+    searcher: Searcher, kwargs: dict[str, Any], status: int, error_type: str
+) -> None:
+    response = searcher().post(SEARCH, **kwargs)
+    assert response.status_code == status
+    error = response.get_json()["error"]
+    assert error["type"] == error_type and error["reason"]
+
+
+def test_reasons_of_body_errors() -> None:
+    # The exact wording, for the cases OpenSearch words itself.
+    from flowstatus.api.search import _parse
+    from flowstatus.errors import OpenSearchError
+
+    with pytest.raises(OpenSearchError, match=r"^Expected \[START_OBJECT\] but found \[VALUE_STRING\]$"):
+        _parse(b'"x"')
+
+
+def test_a_body_that_is_not_json_is_406(searcher: Searcher) -> None:
+    response = searcher().post(SEARCH, data=b"{}", content_type="text/plain")
+    assert response.status_code == 406
+    assert response.get_json() == {"error": "Content-Type header [text/plain] is not supported", "status": 406}
+
+
+def test_unknown_parameters_are_refused_like_on_the_status_route(searcher: Searcher) -> None:
+    response = searcher().post(SEARCH + "?size=5", json={})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == {
+        "root_cause": [{"type": "illegal_argument_exception",
+                        "reason": f"request [{SEARCH}] contains unrecognized parameter: [size]"}],
+        "type": "illegal_argument_exception",
+        "reason": f"request [{SEARCH}] contains unrecognized parameter: [size]"}
+
+
+def test_source_parameters_are_accepted_only_without_a_body(searcher: Searcher) -> None:
+    response = searcher().post(SEARCH + "?source_content_type=application/json", json={})
+    assert response.status_code == 400
+    assert "unrecognized parameter: [source_content_type]" in response.get_json()["error"]["reason"]
+
+
+def test_other_methods_are_405(searcher: Searcher) -> None:
+    response = searcher().put(SEARCH, json={})
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET,POST"
+
+
+def test_a_body_over_the_limit_is_413(searcher: Searcher) -> None:
+    response = searcher(max_bulk_bytes=1024).post(SEARCH, json={"query": {"ids": {"values": ["x" * 2000]}}})
+    assert response.status_code == 413
+
+
+def test_a_missing_state_index_is_the_plugins_404(opensearch_url: str, unique_index: str) -> None:
+    client = create_app(Settings(opensearch_hosts=(opensearch_url,), state_index=unique_index)).test_client()
+    response = client.post(SEARCH, json={})
+    assert response.status_code == 404
+    body = response.get_json()
+    assert body["status"] == 404
+    assert body["error"]["type"] == "status_exception"
+    assert body["error"]["reason"] == f"Failed to search indices [{unique_index}]"
+    assert body["error"]["root_cause"][0]["type"] == "index_not_found_exception"
+    assert body["error"]["caused_by"]["type"] == "index_not_found_exception"
+
+
+def test_unreachable_opensearch_is_503_with_retry_after() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = create_app(Settings(opensearch_hosts=(f"http://127.0.0.1:{port}",), retry_after=7)).test_client()
+    response = client.post(SEARCH, json={})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "7"
+    assert response.get_json() == {"error": "OpenSearch is unavailable, retry later"}
+
+
+def test_a_search_past_the_timeout_is_503_or_the_plugins_408(opensearch_url: str, unique_index: str) -> None:
+    # The search timeout is the request timeout; at 1 ms OpenSearch fails
+    # the whole search (time_exceeded, which it answers with a 500) or
+    # returns partial hits (timed_out), depending on where the clock runs out.
+    OpenSearchStateRepository.from_settings(
+        Settings(opensearch_hosts=(opensearch_url,), state_index=unique_index)).ensure_index()
+    raw = OpenSearch([opensearch_url], timeout=30)
+    try:
+        helpers.bulk(raw, ({"_index": unique_index, "_id": f"t-{i}", "_source": {"workflow_id": f"t-{i}"}}
+                           for i in range(2000)), refresh=True)
+        client = create_app(Settings(opensearch_hosts=(opensearch_url,), state_index=unique_index,
+                                     request_timeout=0.001)).test_client()
+        body = {"query": {"bool": {"should": [{"wildcard": {"workflow_id": f"*{i}*"}} for i in range(300)]}}}
+        outcomes = set()
+        for _ in range(60):
+            response = client.post(SEARCH, json=body)
+            timed_out = response.get_json().get("timed_out")
+            assert (response.status_code, timed_out) in {(200, False), (408, True), (503, None)}
+            outcomes.add(response.status_code)
+            if outcomes - {200}:
+                break
+        assert outcomes - {200}, "no search reached the 1 ms timeout in 60 tries"
+    finally:
+        raw.indices.delete(index=unique_index, ignore=404)
+
+
+# -- dashboards -----------------------------------------------------------------------
+
+
+def test_dashboard_fields_aggregate_with_the_plugins_mapping(searcher: Searcher) -> None:
+    body = {
+        "size": 0,
+        "aggs": {
+            "state": {"terms": {"field": "state"}},
+            "progress": {"terms": {"field": "provisioning_progress"}},
+            "first_start": {"min": {"field": "provision_start_time"}},
+            "last_end": {"max": {"field": "provision_end_time"}},
+            "starts": {"date_histogram": {"field": "provision_start_time", "fixed_interval": "1d"}},
+            "resources": {"nested": {"path": "resources_created"},
+                          "aggs": {"type": {"terms": {"field": "resources_created.resource_type"}}}},
+        },
+    }
+    aggs = search(searcher(), body).get_json()["aggregations"]
+
+    def counts(agg: dict[str, Any]) -> dict[str, int]:
+        return {b["key"]: b["doc_count"] for b in agg["buckets"]}
+
+    assert counts(aggs["state"]) == {"COMPLETED": 2, "FAILED": 2, "PROVISIONING": 2, "NOT_STARTED": 1}
+    assert counts(aggs["progress"]) == {"DONE": 2, "FAILED": 2, "IN_PROGRESS": 2, "NOT_STARTED": 1}
+    assert aggs["first_start"]["value"] == NOW - 300 * MINUTE
+    assert aggs["last_end"]["value"] == NOW - 29 * MINUTE
+    assert sum(b["doc_count"] for b in aggs["starts"]["buckets"]) == 6
+    assert aggs["resources"]["doc_count"] == 7
+    assert counts(aggs["resources"]["type"]) == {"connector_id": 3, "model_id": 2, "index_name": 2}
+
+
+# The README's three examples (each is also checked against the README below).
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "workflows-by-state": {
+        "size": 0,
+        "aggs": {"by_state": {"terms": {"field": "state"}}},
+    },
+    "failures-last-hour": {
+        "query": {"bool": {"filter": [
+            {"term": {"state": "FAILED"}},
+            {"range": {"provision_end_time": {"gte": "now-1h"}}},
+        ]}},
+        "sort": [{"provision_end_time": "desc"}],
+        "_source": ["workflow_id", "error", "provision_end_time"],
+    },
+    "slowest-runs": {
+        "query": {"term": {"state": "PROVISIONING"}},
+        "sort": [{"provision_start_time": "asc"}],
+        "_source": ["workflow_id", "provision_start_time", "resources_created.resource_type"],
+        "size": 10,
+    },
+}
+
+
+def test_example_workflows_by_state(searcher: Searcher) -> None:
+    buckets = search(searcher(), EXAMPLES["workflows-by-state"]).get_json()["aggregations"]["by_state"]["buckets"]
+    assert {b["key"]: b["doc_count"] for b in buckets} == {
+        "COMPLETED": 2, "FAILED": 2, "PROVISIONING": 2, "NOT_STARTED": 1}
+
+
+def test_example_failures_in_the_last_hour(searcher: Searcher) -> None:
+    hits = search(searcher(), EXAMPLES["failures-last-hour"]).get_json()["hits"]["hits"]
+    assert [h["_id"] for h in hits] == ["wf-failed-a"]
+    assert hits[0]["_source"] == {"workflow_id": "wf-failed-a", "provision_end_time": NOW - 29 * MINUTE,
+                                  "error": "WorkflowStepException during step create_index"}
+
+
+def test_example_slowest_provisioning_runs(searcher: Searcher) -> None:
+    hits = search(searcher(), EXAMPLES["slowest-runs"]).get_json()["hits"]["hits"]
+    assert [h["_id"] for h in hits] == ["wf-running-a", "wf-running-b"]
+    assert hits[1]["_source"] == {"workflow_id": "wf-running-b", "provision_start_time": NOW - 5 * MINUTE,
+                                  "resources_created": [{"resource_type": "connector_id"}]}
+
+
+def test_examples_are_allowed_to_non_admins_under_every_filter(searcher: Searcher) -> None:
+    client = searcher(BOB, filter_by_backend_roles=True, multi_tenancy=True)
+    for example in EXAMPLES.values():
+        assert search(client, example).status_code == 200
+
+
+def test_the_readme_shows_these_examples() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    shown = {m.group(1): json.loads(m.group(2))
+             for m in re.finditer(r"<!-- search-example: ([\w-]+) -->\s*```json\n(.*?)```", readme, re.DOTALL)}
+    assert shown == EXAMPLES
