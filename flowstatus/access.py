@@ -89,3 +89,6 @@ class AccessPolicy:
             if not stored & set(caller.backend_roles):
                 return Refusal(403, f"User does not have permissions to access workflow: {workflow_id}")
         return None
+
+
+OPEN = AccessPolicy()  # neither backend-role filtering nor multi-tenancy

@@ -6,8 +6,8 @@ not parse is reported and skipped, the others go to the indexer as one batch.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from flowstatus.access import ANONYMOUS, Caller
 from flowstatus.event_schemas import EventParseError, parse_event

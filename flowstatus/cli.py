@@ -10,7 +10,8 @@ import time
 import click
 
 from flowstatus.config import load_settings
-from flowstatus.server import ServerOptions, default_workers, serve as run_server
+from flowstatus.server import ServerOptions, default_workers
+from flowstatus.server import serve as run_server
 
 EXAMPLE_ID = "8xL8bowB8y25Tqfenm50"
 

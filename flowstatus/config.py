@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
@@ -139,7 +140,7 @@ class SettingsSchema(Schema):
         return Settings(**data)
 
 
-ENV_VARS = tuple(f.data_key for f in SettingsSchema().fields.values())
+ENV_VARS = tuple(str(f.data_key) for f in SettingsSchema().fields.values())
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

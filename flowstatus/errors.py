@@ -44,7 +44,10 @@ class ApiError(Exception):
     """An HTTP error answer.  ``body()`` is the JSON the client receives."""
 
     status: int = 400
-    headers: dict[str, str] = {}
+
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.headers: dict[str, str] = dict(headers or {})
 
     def body(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -54,10 +57,9 @@ class PluginError(ApiError):
     """The Flow Framework plugin's error shape: exactly ``{"error": "<message>"}``."""
 
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, headers)
         self.status = status
         self.message = message
-        self.headers = dict(headers or {})
 
     def body(self) -> dict[str, Any]:
         return {"error": self.message}
@@ -90,12 +92,11 @@ class MethodNotAllowed(ApiError):
     status = 405
 
     def __init__(self, uri: str, method: str, allowed: list[str]) -> None:
-        super().__init__(uri)
+        super().__init__(uri, {"Allow": ",".join(allowed)})
         self.message = (
             f"Incorrect HTTP method for uri [{uri}] and method [{method}], "
             f"allowed: [{', '.join(allowed)}]"
         )
-        self.headers = {"Allow": ",".join(allowed)}
 
     def body(self) -> dict[str, Any]:
         return {"error": self.message, "status": 405}

@@ -7,7 +7,8 @@ drift apart.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import orjson
 from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, post_load, validate, validates_schema
@@ -150,7 +151,7 @@ class EventSchema(OneOfSchema):
     """Any event; its ``event`` key names the kind."""
 
     type_field = "event"
-    type_schemas = {
+    type_schemas: dict[str, type[Schema]] = {  # noqa: RUF012 - marshmallow-oneofschema's convention
         schema.kind.value: schema
         for schema in (
             CreateSchema,

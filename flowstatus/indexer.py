@@ -19,10 +19,10 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
-from flowstatus.access import ANONYMOUS, AccessPolicy, Caller
+from flowstatus.access import ANONYMOUS, OPEN, AccessPolicy, Caller
 from flowstatus.errors import CorruptDocument, IndexMissing, StoreUnavailable
 from flowstatus.events import Event, EventKind
 from flowstatus.model import WorkflowState
@@ -38,7 +38,6 @@ from flowstatus.repository import (
     WriteResult,
 )
 from flowstatus.transitions import Applied, Refused, Result, decide
-
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +132,7 @@ class StatusIndexer:
         clock: Callable[[], int] = now_ms,
         sleep: Callable[[float], None] = time.sleep,
         on_retry: Callable[[int], None] | None = None,
-        policy: AccessPolicy = AccessPolicy(),
+        policy: AccessPolicy = OPEN,
     ) -> None:
         self.repository = repository
         self.retries = retries
@@ -199,7 +198,7 @@ class StatusIndexer:
             results = iter(self._apply_round(combined, callers))
             for t in tickets:
                 t.results = [next(results) for _ in t.events]
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller, re-raised there
             for t in tickets:
                 t.error = exc
         finally:

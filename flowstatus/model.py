@@ -9,8 +9,9 @@ compute a new state from an old one and compare the two.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
 
 
 class State(str, enum.Enum):

@@ -14,7 +14,8 @@ Two shapes of a workflow state exist:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, post_dump, post_load
 
@@ -49,7 +50,9 @@ class EpochMillis(fields.Field):
     they are read as the same instant.
     """
 
-    default_error_messages = {"invalid": "Not an epoch-millisecond integer or ISO date-time."}
+    default_error_messages = {  # noqa: RUF012 - marshmallow's convention
+        "invalid": "Not an epoch-millisecond integer or ISO date-time."
+    }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool):
@@ -62,11 +65,11 @@ class EpochMillis(fields.Field):
             if value.lstrip("-").isdigit():
                 return int(value)
             try:
-                parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+                parsed = dt.datetime.fromisoformat(value)
             except ValueError:
                 raise self.make_error("invalid") from None
             if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=dt.timezone.utc)
+                parsed = parsed.replace(tzinfo=dt.UTC)
             return int(parsed.timestamp() * 1000)
         raise self.make_error("invalid")
 
@@ -93,7 +96,7 @@ class Resources(fields.Field):
     key when dumping.
     """
 
-    default_error_messages = {
+    default_error_messages = {  # noqa: RUF012 - marshmallow's convention
         "invalid": "Not a list of resources.",
         "entry": "Resource {index} needs the string keys " + ", ".join(RESOURCE_KEYS) + ".",
     }
@@ -152,7 +155,7 @@ class UserSchema(Schema):
     @post_load
     def _make(self, data: dict[str, Any], **kwargs: Any) -> User:
         lists = ("backend_roles", "roles", "custom_attribute_names")
-        return User(**{k: tuple(v or ()) if k in lists else v for k, v in data.items()})
+        return User(**{k: tuple(v or ()) if k in lists else v for k, v in data.items()})  # type: ignore[arg-type]
 
 
 def _user_output_value(value: Any) -> None:

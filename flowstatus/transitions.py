@@ -12,8 +12,8 @@ nothing (``Result.NOOP``), so re-delivered events are harmless.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flowstatus.events import Event, EventKind
 from flowstatus.model import ProvisioningProgress as Progress

@@ -14,8 +14,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 COMPLETED, FAILED = "COMPLETED", "FAILED"
 EXIT_COMPLETED, EXIT_FAILED, EXIT_ERROR = 0, 1, 3

@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from flowstatus.errors import IndexMissing, StoreError
 from flowstatus.repository import Lookup, StateRepository

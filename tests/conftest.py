@@ -42,7 +42,7 @@ def _docker_engine_answers() -> bool:
                 client.ping()
             finally:
                 client.close()
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure means "no usable engine"
             return False
         finally:
             gc.collect()
@@ -96,7 +96,7 @@ def opensearch_url() -> Iterator[str]:
         url = source.__enter__()
         _USED.update(url=url, version=_version(url),
                      source="a testcontainers container" if docker else "a node started by the suite")
-    except Exception as exc:  # no OpenSearch can be had on this machine
+    except Exception as exc:  # noqa: BLE001 - no OpenSearch can be had on this machine
         message = f"no OpenSearch could be started: {exc}"
         if IN_CI:
             pytest.fail(message, pytrace=False)

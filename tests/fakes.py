@@ -8,7 +8,10 @@ per-document sequence number, so it behaves like the OpenSearch adapter;
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from marshmallow import ValidationError
 
 from flowstatus.errors import CorruptDocument, DocumentMissing, IndexMissing
 from flowstatus.repository import (
@@ -24,7 +27,6 @@ from flowstatus.repository import (
     WriteResult,
 )
 from flowstatus.schemas import dump_state, load_state
-from marshmallow import ValidationError
 
 PRIMARY_TERM = 1
 

@@ -12,8 +12,9 @@ import base64
 import binascii
 import ipaddress
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from flask import Flask, current_app, g, request
 
@@ -45,8 +46,7 @@ class Unauthorized(ApiError):
     status = 401
 
     def __init__(self) -> None:
-        super().__init__("Unauthorized")
-        self.headers = {"WWW-Authenticate": 'Basic realm="flowstatus"'}
+        super().__init__("Unauthorized", {"WWW-Authenticate": 'Basic realm="flowstatus"'})
 
     def body(self) -> dict[str, str]:
         return {"error": "Unauthorized"}

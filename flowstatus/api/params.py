@@ -10,8 +10,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from rapidfuzz.distance import Levenshtein
 from werkzeug.datastructures import MultiDict
@@ -129,7 +130,7 @@ def parse_time_value(value: str, name: str) -> float | None:
                 seconds = float(number) * _TIME_UNITS[unit]
             except ValueError:
                 break
-            if seconds >= 0 and seconds == seconds and seconds != float("inf"):
+            if seconds >= 0 and math.isfinite(seconds):
                 return seconds
             break
     raise IllegalArgument(

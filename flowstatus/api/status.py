@@ -8,7 +8,7 @@ COMPLETED or FAILED, or, with ``If-None-Match``, as soon as it changes.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Blueprint, Response, request
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 import orjson
 from marshmallow import ValidationError
@@ -82,7 +83,7 @@ class OpaqueIdTransport(Transport):  # type: ignore[misc]
         rid = request_id.get()
         if rid is not None:
             headers = {**(headers or {}), "X-Opaque-Id": rid}
-        return super().perform_request(method, url, *args, headers=headers, **kwargs)
+        return super().perform_request(method, url, *args, headers=headers, **kwargs)  # type: ignore[misc]
 
 
 def build_client(settings: Settings, *, for_writes: bool = False) -> OpenSearch:

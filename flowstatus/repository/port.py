@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import abc
 import enum
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence, Union
 
 from flowstatus.errors import CorruptDocument
 from flowstatus.model import WorkflowState
@@ -52,7 +52,7 @@ class Delete:
     primary_term: int
 
 
-WriteOp = Union[Create, Replace, Delete]
+WriteOp = Create | Replace | Delete
 
 
 class Outcome(enum.Enum):
@@ -72,7 +72,7 @@ class WriteResult:
     error: str | None = None
 
 
-Lookup = Union[Versioned, None, CorruptDocument]
+Lookup = Versioned | None | CorruptDocument
 
 
 class IndexReport(enum.Enum):

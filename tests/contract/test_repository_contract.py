@@ -6,7 +6,7 @@ because it passes this suite.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

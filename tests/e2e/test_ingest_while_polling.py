@@ -93,7 +93,7 @@ def test_ingest_reports_rejected_line_numbers(served: Served) -> None:
     lines = [json.dumps({"event": "create", "workflow_id": wid}), "not json",
              json.dumps({"event": "provision_completed", "workflow_id": wid}), ""]
     result = subprocess.run([sys.executable, "-m", "flowstatus", "ingest", "-"], env=served.env,
-                            input="\n".join(lines), capture_output=True, text=True, timeout=60)
+                            input="\n".join(lines), capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 1
     assert "rejected lines: 2, 3" in result.stderr
     assert "line 3: 409" in result.stderr

@@ -9,7 +9,7 @@ import select
 import subprocess
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -57,7 +57,7 @@ def test_piped_watch_prints_each_change_and_exits_by_outcome(served: Served, end
 
 def test_watching_an_unknown_workflow_exits_3(served: Served) -> None:
     result = subprocess.run([sys.executable, "-m", "flowstatus", "watch", new_id(), "--url", served.url],
-                            env=served.env, capture_output=True, text=True, timeout=60)
+                            env=served.env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 3
     assert "404" in result.stderr and "Fail to find workflow status" in result.stderr
 

@@ -86,7 +86,7 @@ def test_sixteen_writers_lose_and_double_nothing(
                     except EventRefused as exc:
                         assert exc.result.status == 409, exc.result.reason
                         retries["resent"] += 1
-        except BaseException as exc:  # surfaced below
+        except BaseException as exc:  # noqa: BLE001 - surfaced by the assertion below
             failures.append(exc)
 
     threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]

@@ -115,7 +115,7 @@ class Poll(threading.Thread):
         self.elapsed = time.monotonic() - started
         self.status, self.body = response.status_code, response.get_json(silent=True)
 
-    def result(self, timeout: float = 30) -> "Poll":
+    def result(self, timeout: float = 30) -> Poll:
         self.join(timeout)
         assert not self.is_alive(), "the long poll did not return"
         return self

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from flowstatus.event_schemas import parse_event
 from flowstatus.indexer import StatusIndexer
 from tests.fakes import InMemoryStateRepository
 from tests.transition_table import CASES, Case
-
-import orjson
 
 
 def raw_doc(repo: InMemoryStateRepository, workflow_id: str) -> dict | None:

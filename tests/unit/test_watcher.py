@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from flowstatus.model import WorkflowState
 from flowstatus.repository import Create, Replace, Versioned
 from flowstatus.watcher import TIMED_OUT, StatusWatcher, TooManyWaiters
 from tests.fakes import InMemoryStateRepository
-
-import pytest
 
 
 class CountingRepository(InMemoryStateRepository):
