@@ -105,6 +105,9 @@ UNAVAILABLE = {
 }
 
 BOOLEAN = {"type": "string", "enum": ["", "true", "false"]}
+# Every route takes the caller's request id (echoed, sent to OpenSearch as X-Opaque-Id).
+REQUEST_ID = {"name": "X-Request-Id", "in": "header", "schema": {"type": "string"},
+              "description": "Your id for this request; an unsafe value is replaced by a generated one."}
 RESPONSE_PARAMETERS = [
     {"name": "pretty", "in": "query", "schema": BOOLEAN, "description": "Indent the JSON."},
     {"name": "human", "in": "query", "schema": BOOLEAN, "description": "Accepted; no effect."},
@@ -240,6 +243,8 @@ def build_spec() -> dict[str, Any]:
         kinds.append({"$ref": f"#/components/schemas/{name}"})
     spec.components.schema("Event", component={"oneOf": kinds})
     for path, operations in _paths().items():
+        for operation in operations.values():
+            operation.setdefault("parameters", []).append(REQUEST_ID)
         spec.path(path=path, operations=operations)
     return spec.to_dict()
 
