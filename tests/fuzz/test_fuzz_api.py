@@ -10,9 +10,9 @@ is still in the plugin's format.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis
@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from flowstatus.app import create_app
-from flowstatus.config import Settings, load_settings
+from flowstatus.config import Settings
 from flowstatus.repository.opensearch import OpenSearchStateRepository
 from flowstatus.schemas import STATE_KEYS, load_state
 
@@ -37,18 +37,13 @@ _APP: dict[str, Any] = {}
 FUZZ_INDEX = ".flowstatus-test-fuzz"
 
 
-def _app() -> Any:
-    """The app under fuzz; built at import because schemathesis loads the schema then."""
-    url = load_settings().opensearch_hosts[0]
-    return create_app(Settings(opensearch_hosts=(url,), state_index=FUZZ_INDEX, request_timeout=10))
-
-
 class _LazyApp:
-    """Defers building the app (and reaching OpenSearch) until the first request."""
+    """The app under fuzz, built by the ``fuzz_index`` fixture once the session's node is known.
+
+    schemathesis wants the app when this module is imported, before any fixture runs.
+    """
 
     def __call__(self, environ: Any, start_response: Any) -> Any:
-        if "app" not in _APP:
-            _APP["app"] = _app()
         return _APP["app"](environ, start_response)
 
 
@@ -65,8 +60,8 @@ schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.N
 @pytest.fixture(scope="module", autouse=True)
 def fuzz_index(opensearch_url: str) -> Iterator[str]:
     """A fresh state index for the fuzzer, dropped afterwards."""
-    os_settings = Settings(opensearch_hosts=(opensearch_url,), state_index=FUZZ_INDEX)
-    _APP["app"] = create_app(dataclasses.replace(os_settings, request_timeout=10))
+    os_settings = Settings(opensearch_hosts=(opensearch_url,), state_index=FUZZ_INDEX, request_timeout=10)
+    _APP["app"] = create_app(os_settings)
     raw = OpenSearch([opensearch_url])
     raw.indices.delete(index=FUZZ_INDEX, ignore=404)
     OpenSearchStateRepository.from_settings(os_settings).ensure_index()
