@@ -217,7 +217,10 @@ class StatusIndexer:
         pending = list(by_workflow)
         attempt = 0
         while pending:
-            conflicted = self._attempt(events, callers, pending, by_workflow, results, now)
+            # A write of unknown outcome that is found not applied is tried again on the
+            # round's first attempt only: a write OpenSearch cannot complete in time then
+            # answers 503 after at most two timeouts, not 409 after ``retries`` + 1 of them.
+            conflicted = self._attempt(events, callers, pending, by_workflow, results, now, retry_unknown=attempt == 0)
             if not conflicted:
                 break
             if attempt >= self.retries:
@@ -249,6 +252,7 @@ class StatusIndexer:
         by_workflow: dict[str, list[int]],
         results: list[EventResult | None],
         now: int,
+        retry_unknown: bool = True,
     ) -> list[str]:
         """Read, fold and write the ``pending`` workflows once; return those that conflicted."""
         lookups = self._read(pending)
@@ -268,7 +272,7 @@ class StatusIndexer:
                 folds[wid] = fold
                 ops.append(op)
         conflicted: list[str] = []
-        for op, written in zip(ops, self._write(ops, folds)):
+        for op, written in zip(ops, self._write(ops, folds, retry_unknown)):
             fold = folds[op.workflow_id]
             if written.outcome is Outcome.DONE:
                 self._settle(events, fold, results, written.seq_no, written.primary_term)
@@ -280,13 +284,14 @@ class StatusIndexer:
                     results[i] = EventResult(events[i], status, error_type="store_exception", reason=written.error)
         return conflicted
 
-    def _write(self, ops: list[WriteOp], folds: dict[str, _Fold]) -> list[WriteResult]:
+    def _write(self, ops: list[WriteOp], folds: dict[str, _Fold], retry_unknown: bool = True) -> list[WriteResult]:
         """Write ``ops``; if the outcome is unknown (the store failed mid-write), read it back.
 
         A write that is found applied counts as DONE; one that is not is
         reported as a CONFLICT, so the retry loop re-reads and re-folds it
-        rather than repeating it blindly.  If even the read-back fails,
-        :class:`StoreUnavailable` propagates.
+        rather than repeating it blindly, or, without ``retry_unknown``, as
+        UNAVAILABLE (503: not acknowledged, re-send later).  If even the
+        read-back fails, :class:`StoreUnavailable` propagates.
         """
         if not ops:
             return []
@@ -303,8 +308,10 @@ class StatusIndexer:
                 results.append(WriteResult(Outcome.DONE))
             elif isinstance(now, Versioned) and intended is not None and now.state == intended:
                 results.append(WriteResult(Outcome.DONE, now.seq_no, now.primary_term))
-            else:
+            elif retry_unknown:
                 results.append(WriteResult(Outcome.CONFLICT, error="not applied; will re-read and retry"))
+            else:
+                results.append(WriteResult(Outcome.UNAVAILABLE, error="OpenSearch did not confirm the write in time; not applied"))
         return results
 
     def _fold(

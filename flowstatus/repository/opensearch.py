@@ -93,6 +93,14 @@ def build_client(settings: Settings, *, for_writes: bool = False) -> OpenSearch:
     retried once on each other node.  The client for writes never retries:
     a write whose outcome is unknown must be read back, not repeated blindly
     (the indexer does that).
+
+    Either client takes a node that timed out out of rotation (for
+    opensearch-py's dead timeout, 60 s and doubling).  opensearch-py marks a
+    node dead only where it decides to retry, so ``retry_on_timeout`` is on
+    for the write client too: with ``max_retries=0`` it still never retries.
+    Without it a stalled node stayed in the write rotation and, with the
+    per-thread round robin, every write went to it first and paid the whole
+    timeout plus a read-back (tests/reliability/test_slow_node.py).
     """
     retries = 0 if for_writes else len(settings.opensearch_hosts) - 1
     auth = None
@@ -110,7 +118,7 @@ def build_client(settings: Settings, *, for_writes: bool = False) -> OpenSearch:
         serializer=OrjsonSerializer(),
         transport_class=OpaqueIdTransport,
         max_retries=retries,
-        retry_on_timeout=retries > 0,
+        retry_on_timeout=True,
     )
 
 
@@ -240,7 +248,10 @@ class OpenSearchStateRepository(StateRepository):
             if _error_type(doc) == "index_not_found_exception":
                 raise IndexMissing(self.index)
             if "error" in doc:
-                raise StoreError(f"OpenSearch could not read {doc['_id']!r}: {doc['error']}")
+                # A multi-get answers 200 and reports a shard that cannot answer
+                # now (recovering, its node gone, overloaded) per document.
+                metrics.OPENSEARCH_ERRORS.labels("mget", "unavailable").inc()
+                raise StoreUnavailable(f"OpenSearch cannot read {doc['_id']!r} now: {doc['error']}")
             found[doc["_id"]] = self._versioned(doc) if doc.get("found") else None
         return found
 

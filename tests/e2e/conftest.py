@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -25,13 +26,15 @@ def free_port() -> int:
 @dataclass
 class Served:
     url: str
-    process: subprocess.Popen[str]
+    process: subprocess.Popen[bytes]
     env: dict[str, str]
+    log: Path
 
     def output(self) -> str:
         """Stop the server and return everything it printed."""
         self.process.terminate()
-        return self.process.communicate(timeout=30)[0]
+        self.process.wait(timeout=30)
+        return self.log.read_text(errors="replace")
 
 
 def flowstatus_env(opensearch_url: str, index: str) -> dict[str, str]:
@@ -39,14 +42,18 @@ def flowstatus_env(opensearch_url: str, index: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def served(opensearch_url: str, unique_index: str) -> Iterator[Served]:
+def served(opensearch_url: str, unique_index: str, tmp_path: Path) -> Iterator[Served]:
     """``flowstatus serve --init-index`` (gunicorn) on a free port, stopped after the test."""
     port = free_port()
     env = flowstatus_env(opensearch_url, unique_index)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flowstatus", "serve", "--init-index", "--port", str(port), "--workers", "2"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )
+    log = tmp_path / "serve.log"  # a file, not a pipe: a chatty server must never block on it
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        # setpriv's parent-death signal stops the server even if pytest itself is killed.
+        process = subprocess.Popen(
+            ["setpriv", "--pdeathsig", "TERM", "--",
+             sys.executable, "-m", "flowstatus", "serve", "--init-index", "--port", str(port), "--workers", "2"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -57,14 +64,15 @@ def served(opensearch_url: str, unique_index: str) -> Iterator[Served]:
                 break  # answered (400 "no handler"): up
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"flowstatus serve did not start:\n{process.communicate()[0]}") from None
+                    process.kill()
+                    raise RuntimeError(f"flowstatus serve did not start:\n{log.read_text()}") from None
                 time.sleep(0.2)
-        yield Served(url, process, env)
+        yield Served(url, process, env, log)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
             try:
-                process.communicate(timeout=30)
+                process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
+                process.wait()
