@@ -10,7 +10,7 @@ import time
 import click
 
 from flowstatus.config import load_settings
-from flowstatus.server import ServerOptions, default_workers
+from flowstatus.server import WORKER_CLASSES, ServerOptions, default_workers, shared_metrics
 from flowstatus.server import serve as run_server
 
 EXAMPLE_ID = "8xL8bowB8y25Tqfenm50"
@@ -134,39 +134,51 @@ def _is_loopback(host: str) -> bool:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--workers", default=default_workers(), show_default=True, type=click.IntRange(1, 64))
-@click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256), help="Threads per worker.")
+@click.option("--worker-class", type=click.Choice(sorted(WORKER_CLASSES)), default="gevent", show_default=True,
+              help="gevent: a waiting request costs a greenlet (long polls); gthread: OS threads.")
+@click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256),
+              help="Threads per gthread worker.")
 @click.option("--access-log/--no-access-log", default=None, help="One JSON line per request (env FLOWSTATUS_ACCESS_LOG).")
 @click.option("--init-index", "init", is_flag=True, help="Create or upgrade the state index before serving.")
 @click.option("--insecure", is_flag=True, help="Allow a non-loopback address without authentication.")
-def serve(host: str, port: int, workers: int, threads: int, access_log: bool | None, init: bool,
-          insecure: bool) -> None:
+def serve(host: str, port: int, workers: int, worker_class: str, threads: int, access_log: bool | None,
+          init: bool, insecure: bool) -> None:
     """Serve the API under gunicorn until Ctrl-C.
 
     Secure by default: without users (FLOWSTATUS_USERS_FILE) or a trusted
     proxy (FLOWSTATUS_PROXY_TRUSTED), only a loopback address is served.
     """
+    if worker_class == "gevent":
+        # Before anything imports ssl or urllib3 (--init-index does): patching
+        # late leaves some modules with blocking, unpatched references.
+        from gevent import monkey
+
+        monkey.patch_all()
     settings = _settings()
     if access_log is not None:
         settings = dataclasses.replace(settings, access_log=access_log)
     _check_front_door(settings, host, insecure)
-    if init:
-        from flowstatus.errors import StoreError
+    options = ServerOptions(host=host, port=port, workers=workers, worker_class=worker_class, threads=threads,
+                            access_log=settings.access_log, log_level=settings.log_level)
+    with shared_metrics():
+        if init:
+            from flowstatus.errors import StoreError
 
-        try:
-            report = _repository(settings).ensure_index()
-        except StoreError as exc:
-            raise click.ClickException(str(exc)) from None
-        click.echo(f"state index {settings.state_index}: {report.value}", err=True)
-    options = ServerOptions(host=host, port=port, workers=workers, threads=threads, access_log=settings.access_log)
+            try:
+                report = _repository(settings).ensure_index()
+            except StoreError as exc:
+                raise click.ClickException(str(exc)) from None
+            click.echo(f"state index {settings.state_index}: {report.value}", err=True)
 
-    def announce() -> None:
-        url = f"{options.url}/_plugins/_flow_framework/workflow/{EXAMPLE_ID}/_status?pretty"
-        click.echo(f"\nflowstatus is serving on {options.url} (OpenSearch: {', '.join(settings.opensearch_hosts)})", err=True)
-        click.echo(f"try:  curl -s '{url}'\n", err=True)
+        def announce() -> None:
+            url = f"{options.url}/_plugins/_flow_framework/workflow/{EXAMPLE_ID}/_status?pretty"
+            hosts = ", ".join(settings.opensearch_hosts)
+            click.echo(f"\nflowstatus is serving on {options.url} (OpenSearch: {hosts})", err=True)
+            click.echo(f"try:  curl -s '{url}'\n", err=True)
 
-    from flowstatus.app import create_app
+        from flowstatus.app import create_app
 
-    run_server(lambda: create_app(settings), options, on_ready=announce)
+        run_server(lambda: create_app(settings), options, on_ready=announce)
     sys.exit(0)
 
 

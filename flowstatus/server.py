@@ -1,16 +1,29 @@
-"""The production WSGI server: gunicorn, threaded workers, configured in code.
+"""The production WSGI server: gunicorn, configured in code.
 
-Each worker builds its own app (and so its own OpenSearch connection pool)
-after the fork; connection pools must never be shared across processes.
+Workers are gevent workers by default: a request waiting on OpenSearch, and
+above all a long poll waiting for a workflow to finish, costs a greenlet, not
+an OS thread, so a few hundred waiters cost little.  Each worker builds its
+own app (and so its own OpenSearch connection pool) after the fork;
+connection pools must never be shared across processes.  Metrics of all
+workers are aggregated through a per-server ``PROMETHEUS_MULTIPROC_DIR``;
+logs are JSON lines (:mod:`flowstatus.logs`).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from gunicorn.app.base import BaseApplication
+
+from flowstatus.logs import logging_config
+
+WORKER_CLASSES = {"gevent": "gevent", "gthread": "gthread"}
 
 
 def default_workers() -> int:
@@ -23,9 +36,12 @@ class ServerOptions:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = default_workers()
-    threads: int = 16
+    worker_class: str = "gevent"
+    threads: int = 16  # gthread workers only
+    connections: int = 1000  # gevent workers: concurrent requests (long polls included) per worker
     timeout: int = 30
     access_log: bool = False
+    log_level: str = "INFO"
 
     @property
     def url(self) -> str:
@@ -33,10 +49,18 @@ class ServerOptions:
         return f"http://{host}:{self.port}"
 
 
+def _mark_worker_dead(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 class GunicornServer(BaseApplication):  # type: ignore[misc]
     """gunicorn driven from Python instead of its own command line."""
 
-    def __init__(self, app_factory: Callable[[], Any], options: ServerOptions, on_ready: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, app_factory: Callable[[], Any], options: ServerOptions, on_ready: Callable[[], None] | None = None
+    ) -> None:
         self._factory = app_factory
         self._options = options
         self._on_ready = on_ready
@@ -44,21 +68,26 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
 
     def load_config(self) -> None:
         opts = self._options
+        bind = f"[{opts.host}]:{opts.port}" if ":" in opts.host else f"{opts.host}:{opts.port}"
         settings: dict[str, Any] = {
-            "bind": [f"{opts.host}:{opts.port}" if ":" not in opts.host else f"[{opts.host}]:{opts.port}"],
+            "bind": [bind],
             "workers": opts.workers,
-            "worker_class": "gthread",
+            "worker_class": WORKER_CLASSES[opts.worker_class],
             "threads": opts.threads,
+            "worker_connections": opts.connections,
+            # A long poll may legitimately hold a request for the long-poll cap;
+            # gevent workers keep heart-beating meanwhile, so this only bounds hangs.
             "timeout": opts.timeout,
             "graceful_timeout": 10,
             "keepalive": 5,
-            "accesslog": "-" if opts.access_log else None,
-            "errorlog": "-",
-            "loglevel": "info",
+            # flowstatus logs its own access lines (with the request id); gunicorn's are off.
+            "accesslog": None,
+            "logconfig_dict": logging_config(opts.log_level, opts.access_log),
             "proc_name": "flowstatus",
             # gunicorn 24+ opens a control socket at one fixed path per user;
             # several flowstatus servers on one host would fight over it.
             "control_socket_disable": True,
+            "child_exit": _mark_worker_dead,
         }
         if self._on_ready is not None:
             ready = self._on_ready
@@ -71,6 +100,23 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         return self._factory()
 
 
-def serve(app_factory: Callable[[], Any], options: ServerOptions, on_ready: Callable[[], None] | None = None) -> None:
+@contextmanager
+def shared_metrics() -> Iterator[None]:
+    """A fresh ``PROMETHEUS_MULTIPROC_DIR`` for this server's workers, removed afterwards.
+
+    Enter it before anything imports prometheus_client: the client picks its
+    storage when first imported, and workers inherit the master's modules.
+    """
+    metrics_dir = tempfile.mkdtemp(prefix="flowstatus-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        yield
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def serve(
+    app_factory: Callable[[], Any], options: ServerOptions, on_ready: Callable[[], None] | None = None
+) -> None:
     """Run gunicorn in the foreground until it is stopped (SIGINT/SIGTERM)."""
     GunicornServer(app_factory, options, on_ready).run()

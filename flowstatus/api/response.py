@@ -9,7 +9,8 @@ newline), so a pretty flowstatus answer looks like a pretty OpenSearch one.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import orjson
 from flask import Response, g

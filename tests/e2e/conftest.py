@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -41,17 +42,16 @@ def flowstatus_env(opensearch_url: str, index: str) -> dict[str, str]:
     return {**os.environ, "OPENSEARCH_URL": opensearch_url, "FLOWSTATUS_STATE_INDEX": index}
 
 
-@pytest.fixture
-def served(opensearch_url: str, unique_index: str, tmp_path: Path) -> Iterator[Served]:
-    """``flowstatus serve --init-index`` (gunicorn) on a free port, stopped after the test."""
+@contextlib.contextmanager
+def serving(opensearch_url: str, index: str, log: Path, *options: str) -> Iterator[Served]:
+    """``flowstatus serve --init-index OPTIONS`` (gunicorn) on a free port; stopped on exit."""
     port = free_port()
-    env = flowstatus_env(opensearch_url, unique_index)
-    log = tmp_path / "serve.log"  # a file, not a pipe: a chatty server must never block on it
+    env = flowstatus_env(opensearch_url, index)
     with log.open("wb") as out:  # the child keeps its own copy of the descriptor
         # setpriv's parent-death signal stops the server even if pytest itself is killed.
         process = subprocess.Popen(
             ["setpriv", "--pdeathsig", "TERM", "--",
-             sys.executable, "-m", "flowstatus", "serve", "--init-index", "--port", str(port), "--workers", "2"],
+             sys.executable, "-m", "flowstatus", "serve", "--init-index", "--port", str(port), *options],
             env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
@@ -76,3 +76,10 @@ def served(opensearch_url: str, unique_index: str, tmp_path: Path) -> Iterator[S
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+@pytest.fixture
+def served(opensearch_url: str, unique_index: str, tmp_path: Path) -> Iterator[Served]:
+    """The production server with two workers, for the test; its log is a file, never a pipe."""
+    with serving(opensearch_url, unique_index, tmp_path / "serve.log", "--workers", "2") as server:
+        yield server
