@@ -10,6 +10,7 @@ is still in the plugin's format.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -31,19 +32,23 @@ from flowstatus.config import Settings
 from flowstatus.repository.opensearch import OpenSearchStateRepository
 from flowstatus.schemas import STATE_KEYS, load_state
 
-EXAMPLES = 1000
+EXAMPLES = int(os.environ.get("FLOWSTATUS_FUZZ_EXAMPLES", "1000"))
 SENT: Counter[str] = Counter()
 _APP: dict[str, Any] = {}
 FUZZ_INDEX = ".flowstatus-test-fuzz"
 
 
 class _LazyApp:
-    """The app under fuzz, built by the ``fuzz_index`` fixture once the session's node is known.
+    """The app under fuzz, rebuilt by the ``fuzz_index`` fixture once the session's node is known.
 
-    schemathesis wants the app when this module is imported, before any fixture runs.
+    schemathesis reads the OpenAPI description through the app when this
+    module is imported, before any fixture runs; serving the description
+    needs no OpenSearch, so a placeholder app answers that one request.
     """
 
     def __call__(self, environ: Any, start_response: Any) -> Any:
+        if "app" not in _APP:
+            _APP["app"] = create_app(Settings(state_index=FUZZ_INDEX))
         return _APP["app"](environ, start_response)
 
 
