@@ -33,15 +33,15 @@ def _type(field: fields.Field) -> str:
 def events_markdown() -> str:
     """Markdown: one section per event kind with its fields."""
     out = [BEGIN, ""]
-    for kind, schema_cls in EventSchema.type_schemas.items():
+    for kind, schema in EventSchema.type_schemas.items():
         out.append(f"#### `{kind}`")
         out.append("")
-        out.append(" ".join(inspect.cleandoc(schema_cls.__doc__ or "").split()))
+        out.append(" ".join(inspect.cleandoc(schema.__doc__ or "").split()))
         out.append("")
         out.append("| field | type | required | meaning |")
         out.append("| --- | --- | --- | --- |")
         out.append(f'| `event` | string | yes | `"{kind}"` |')
-        for name, field in schema_cls().fields.items():
+        for name, field in schema.fields.items():
             required = "yes" if field.required else "no"
             meaning = field.metadata.get("description", "")
             if isinstance(field.load_default, bool):

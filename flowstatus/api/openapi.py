@@ -234,9 +234,9 @@ def build_spec() -> dict[str, Any]:
                          ("BulkResponse", BulkResponseSchema), ("Ready", ReadySchema)]:
         spec.components.schema(name, schema=schema)
     kinds = []
-    for kind, schema_cls in EventSchema.type_schemas.items():
+    for kind, event_schema in EventSchema.type_schemas.items():
         name = "".join(part.title() for part in kind.split("_")) + "Event"
-        spec.components.schema(name, schema=schema_cls)
+        spec.components.schema(name, schema=event_schema)
         component = spec.components.schemas[name]
         component["properties"] = {"event": {"type": "string", "enum": [kind]}, **component["properties"]}
         component["required"] = ["event", *component.get("required", [])]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from opensearchpy import OpenSearch
 
+from flowstatus.config import Settings
 from flowstatus.errors import CorruptDocument, MappingConflict
 from flowstatus.repository import IndexReport
 from flowstatus.repository.opensearch import MAPPING, OpenSearchStateRepository
@@ -91,3 +94,13 @@ def test_reads_are_realtime(fresh_repository: OpenSearchStateRepository, raw: Op
     raw.index(index=index, id=wid, body={"workflow_id": wid, "state": "PROVISIONING"})
     assert fresh_repository.get(wid).state.state == "PROVISIONING"
     assert raw.count(index=index)["count"] == 0  # not searchable yet: the read was realtime
+
+
+def test_the_connection_pool_has_the_configured_size(settings: Settings) -> None:
+    for hosts in ((settings.opensearch_hosts[0],), (settings.opensearch_hosts[0], "http://127.0.0.1:9")):
+        repository = OpenSearchStateRepository.from_settings(
+            dataclasses.replace(settings, opensearch_hosts=hosts, pool_size=7)
+        )
+        for client in (repository.client, repository.write_client):
+            sizes = {c.pool.pool.maxsize for c in client.transport.connection_pool.connections}  # urllib3 LifoQueue
+            assert sizes == {7}
