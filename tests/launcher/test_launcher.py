@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,22 @@ def _refused(host: str, port: int) -> bool:
     return False
 
 
+def _port_freed_by_node(port: int, run_dir: str, timeout: float = 10.0) -> bool:
+    """Nothing of the killed node answers on its port any more.
+
+    On a busy machine another process may take the freed port at once; that
+    is fine as long as it is not a process of the killed node (its run dir).
+    """
+    deadline = time.monotonic() + timeout
+    while not _refused("127.0.0.1", port):
+        if time.monotonic() > deadline:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_nodes/_local/settings", timeout=5) as reply:
+                node = next(iter(json.load(reply)["nodes"].values()))
+            return run_dir not in json.dumps(node["settings"].get("path", {}))
+        time.sleep(0.2)
+    return True
+
+
 def test_settings_defaults_and_clear_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("FLOWSTATUS_OPENSEARCH_VERSION", "FLOWSTATUS_OPENSEARCH_JAVA_HOME",
                 "FLOWSTATUS_OPENSEARCH_HEAP", "FLOWSTATUS_CACHE_DIR"):
@@ -213,7 +230,7 @@ def test_node_dies_with_its_launcher_process() -> None:
             launcher.send_signal(signal.SIGKILL)
             launcher.wait()
             assert _wait_gone(pid, 15), f"node {pid} survived the SIGKILL of its launcher"
-            assert _refused("127.0.0.1", port)
+            assert _port_freed_by_node(port, run_dir)
         finally:
             if not _gone(pid):
                 os.kill(pid, signal.SIGKILL)
