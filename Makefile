@@ -43,7 +43,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy --ignore-missing-imports flowstatus
 
 bench: $(STAMP)
-	@echo "no benchmarks yet"
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache
