@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `bench` importable
     sys.path.insert(0, str(ROOT))
 
-from bench import procfs, wrk
+from bench import longpoll, procfs, wrk
 from bench.rawhttp import OpenSearchHttp, basic_auth_header
 from bench.report import Measurement, Pass, Row, combine, markdown_report, results_document
 from bench.seed import seed, write_doc
@@ -74,7 +74,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--write-concurrency", type=int, default=8, help="wrk connections of the bulk-events row")
     p.add_argument("--write-workflows", type=int, default=10_000, help="PROVISIONING workflows the bulk rows append to")
     p.add_argument("--hot-writers", type=int, default=16, help="wrk connections of the hot-workflow row")
-    p.add_argument("--only", choices=("all", "reads", "writes"), default="all")
+    p.add_argument("--only", choices=("all", "reads", "writes", "longpoll"), default="all")
+    p.add_argument("--long-pollers", type=int, default=300, help="concurrent long polls of the long-poll row")
     p.add_argument("--serve-arg", action="append", default=[], metavar="ARG",
                    help="extra argument for `flowstatus serve` (repeatable), e.g. --serve-arg=--threads=8")
     p.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
@@ -375,12 +376,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     reads = args.only in ("all", "reads")
     writes = args.only in ("all", "writes")
+    polls = args.only in ("all", "longpoll")
     n_rows = (5 * len(args.concurrency) * len(args.sizes) if reads else 0) + (4 if writes else 0)
     progress = Progress(n_rows)
     started = dt.datetime.now(dt.UTC)
     load_before = os.getloadavg()
     wrk_path = wrk.ensure_wrk()
     rows: list[Row] = []
+    long_polls: dict[str, Any] | None = None
     processes: list[dict[str, Any]] = []
     base = f".flowstatus-bench-{secrets.token_hex(4)}"
     server_env = dict(kv.split("=", 1) for kv in args.server_env)
@@ -411,6 +414,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rows += read_rows(ctx)
             if writes:
                 rows += write_rows(ctx, stages[-1])
+            if polls:
+                long_polls = longpoll.long_poll_row(client, stages[-1].index, stages[-1].server,
+                                                    waiters=args.long_pollers, say=progress.say)
             processes = [{**vars(p), "size": st.size} for st in stages for p in st.server.processes()]
             run_versions = versions(client, wrk_path)
         finally:
@@ -436,6 +442,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     doc = results_document(rows, processes, machine=machine, versions=run_versions, settings=settings,
                            started=started.isoformat(timespec="seconds"), finished=finished.isoformat(timespec="seconds"))
+    if long_polls is not None:
+        doc["long_polls"] = long_polls
     args.results_dir.mkdir(parents=True, exist_ok=True)
     out = args.results_dir / f"{started.strftime('%Y%m%dT%H%M%SZ')}.json"
     out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
@@ -447,6 +455,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"ratios are flowstatus / raw; CPU is µs per request (per event for writes).\n"
     )
     print(markdown_report(rows, processes, header))
+    if long_polls is not None:
+        print("\n" + longpoll.markdown(long_polls))
     progress.say(f"results: {out}")
     return 0
 
