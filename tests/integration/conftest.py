@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from opensearchpy import OpenSearch
 from werkzeug.serving import make_server
 
+from flowstatus.access import ANONYMOUS, Caller
 from flowstatus.app import create_app
 from flowstatus.config import Settings
 from flowstatus.repository.opensearch import OpenSearchStateRepository
@@ -59,3 +60,19 @@ def live_server(app: Flask) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+
+
+def client_as(opensearch_url: str, index: str, caller: Caller = ANONYMOUS, **overrides: Any) -> FlaskClient:
+    """A client of an app on ``index`` that takes every request as made by ``caller``."""
+    settings = Settings(**{"opensearch_hosts": (opensearch_url,), "state_index": index,
+                           "request_timeout": 10, **overrides})
+    app = create_app(settings)
+
+    @app.before_request
+    def _as_caller() -> None:  # stands in for authentication
+        g.caller = caller
+
+    client = app.test_client()
+    if caller.tenant_id is not None:  # the header multi-tenancy reads the tenant from
+        client.environ_base["HTTP_X_TENANT_ID"] = caller.tenant_id
+    return client

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import g
 from flask.testing import FlaskClient
 from opensearchpy import OpenSearch, helpers
 
@@ -21,6 +20,7 @@ from flowstatus.app import create_app
 from flowstatus.config import Settings
 from flowstatus.model import User
 from flowstatus.repository.opensearch import OpenSearchStateRepository
+from tests.integration.conftest import client_as
 
 SEARCH = "/_plugins/_flow_framework/workflow/state/_search"
 NOW = int(time.time() * 1000)
@@ -92,18 +92,7 @@ def searcher(opensearch_url: str, corpus: str) -> Searcher:
     """``searcher(caller, **settings)``: a client of an app on the corpus that sees every request as ``caller``."""
 
     def make(caller: Caller = ANONYMOUS, **overrides: Any) -> FlaskClient:
-        settings = Settings(**{"opensearch_hosts": (opensearch_url,), "state_index": corpus,
-                               "request_timeout": 10, **overrides})
-        app = create_app(settings)
-
-        @app.before_request
-        def _as_caller() -> None:  # stands in for authentication
-            g.caller = caller
-
-        client = app.test_client()
-        if caller.tenant_id is not None:  # the header multi-tenancy reads the tenant from
-            client.environ_base["HTTP_X_TENANT_ID"] = caller.tenant_id
-        return client
+        return client_as(opensearch_url, corpus, caller, **overrides)
 
     return make
 

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from flask import g
 from flask.testing import FlaskClient
 from opensearchpy import OpenSearch
 
@@ -22,6 +21,7 @@ from flowstatus.model import User
 from flowstatus.repository.opensearch import OpenSearchStateRepository
 from flowstatus.ui.display import duration, iso_time, utc_time
 from flowstatus.ui.listing import ListRequest
+from tests.integration.conftest import client_as
 
 UI = "/_flowstatus/ui"
 SEARCH = "/_plugins/_flow_framework/workflow/state/_search"
@@ -89,18 +89,7 @@ def visitor(opensearch_url: str, page_index: str) -> Browser:
     """``visitor(caller, **settings)``: a client of an app on the page corpus, every request made as ``caller``."""
 
     def make(caller: Caller = ANONYMOUS, **overrides: Any) -> FlaskClient:
-        settings = Settings(**{"opensearch_hosts": (opensearch_url,), "state_index": page_index,
-                               "request_timeout": 10, **overrides})
-        app = create_app(settings)
-
-        @app.before_request
-        def _as_caller() -> None:  # stands in for authentication
-            g.caller = caller
-
-        client = app.test_client()
-        if caller.tenant_id is not None:  # the header multi-tenancy reads the tenant from
-            client.environ_base["HTTP_X_TENANT_ID"] = caller.tenant_id
-        return client
+        return client_as(opensearch_url, page_index, caller, **overrides)
 
     return make
 

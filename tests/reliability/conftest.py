@@ -268,3 +268,15 @@ def flowstatus(tmp_path: Path) -> Iterator[Callable[..., Flowstatus]]:
 def count_log(server: Flowstatus, needle: str) -> int:
     """How many lines of the server's output contain ``needle``."""
     return sum(needle in line for line in server.log().splitlines())
+
+
+def resource(wid: str, n: int) -> dict[str, Any]:
+    """The ``n``-th resource_created event of workflow ``wid``."""
+    return {"event": "resource_created", "workflow_id": wid, "workflow_step_name": "create_index",
+            "workflow_step_id": f"create_index_{n}", "resource_id": f"{wid}-index-{n}"}
+
+
+def acknowledged(reply: Any) -> bool:
+    """A bulk reply whose every item was applied (2xx)."""
+    return reply.status == 200 and all(
+        200 <= next(iter(item.values()))["status"] < 300 for item in reply.json()["items"])

@@ -21,7 +21,7 @@ from opensearchpy import OpenSearch
 
 from flowstatus.launcher import LocalCluster
 from flowstatus.schemas import STATE_KEYS, load_state
-from tests.reliability.conftest import Flowstatus, count_log, create_state_index, running
+from tests.reliability.conftest import Flowstatus, acknowledged, count_log, create_state_index, resource, running
 
 pytestmark = pytest.mark.cluster
 
@@ -33,14 +33,6 @@ RECOVERY_LIMIT = 15  # seconds after the cluster is healthy by which flowstatus 
 UNAVAILABLE = {"error": "OpenSearch is unavailable, retry later"}
 
 
-def resource(wid: str, n: int) -> dict[str, Any]:
-    return {"event": "resource_created", "workflow_id": wid, "workflow_step_name": "create_index",
-            "workflow_step_id": f"create_index_{n}", "resource_id": f"{wid}-index-{n}"}
-
-
-def acknowledged(reply: Any) -> bool:
-    return reply.status == 200 and all(
-        200 <= next(iter(item.values()))["status"] < 300 for item in reply.json()["items"])
 
 
 def test_full_outage_then_recovery_without_restarting_flowstatus(

@@ -26,7 +26,7 @@ from opensearchpy import OpenSearch
 
 from flowstatus.launcher import LocalCluster
 from flowstatus.schemas import STATE_KEYS, load_state
-from tests.reliability.conftest import Flowstatus, count_log, create_state_index, ensure_running
+from tests.reliability.conftest import Flowstatus, acknowledged, count_log, create_state_index, ensure_running, resource
 
 pytestmark = pytest.mark.cluster
 
@@ -129,14 +129,6 @@ class StallingProxy:
         self.close()
 
 
-def resource(wid: str, n: int) -> dict[str, Any]:
-    return {"event": "resource_created", "workflow_id": wid, "workflow_step_name": "create_index",
-            "workflow_step_id": f"create_index_{n}", "resource_id": f"{wid}-index-{n}"}
-
-
-def acknowledged(reply: Any) -> bool:
-    return reply.status == 200 and all(
-        200 <= next(iter(item.values()))["status"] < 300 for item in reply.json()["items"])
 
 
 def test_a_stalled_node_costs_a_timeout_not_a_hung_request(

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from flowstatus.launcher import LocalCluster
-from tests.reliability.conftest import Flowstatus, count_log, create_state_index, ensure_running
+from tests.reliability.conftest import Flowstatus, count_log, create_state_index, ensure_running, resource
 
 pytestmark = pytest.mark.cluster
 
@@ -29,10 +29,6 @@ REQUEST_TIMEOUT = 1.5
 SLACK = 2.0
 POSTS = 3
 
-
-def resource(wid: str, n: int) -> dict[str, Any]:
-    return {"event": "resource_created", "workflow_id": wid, "workflow_step_name": "create_index",
-            "workflow_step_id": f"create_index_{n}", "resource_id": f"{wid}-index-{n}"}
 
 
 def test_a_write_that_cannot_complete_answers_503_within_the_timeout(
