@@ -47,7 +47,9 @@ class FlowstatusServer:
                  env: dict[str, str] | None = None, log_path: Path | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.cmd = [*flowstatus_command(), "serve", "--port", str(self.port), *extra_args]
+        # setpriv's parent-death signal stops the server even if the bench itself is killed.
+        self.cmd = ["setpriv", "--pdeathsig", "TERM", "--", *flowstatus_command(), "serve", "--port", str(self.port),
+                    *extra_args]
         self.env = {**os.environ, **(env or {}), "OPENSEARCH_URL": opensearch_url, "FLOWSTATUS_STATE_INDEX": index}
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None

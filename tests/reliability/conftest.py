@@ -249,8 +249,10 @@ def flowstatus(tmp_path: Path) -> Iterator[Callable[..., Flowstatus]]:
         }
         log_path = tmp_path / f"{name}-{port}.log"
         with open(log_path, "wb") as log:
+            # setpriv's parent-death signal stops the server even if pytest itself is killed.
             process = subprocess.Popen(
-                [sys.executable, "-m", "flowstatus", "serve", "--port", str(port), "--workers", str(workers),
+                ["setpriv", "--pdeathsig", "TERM", "--",
+                 sys.executable, "-m", "flowstatus", "serve", "--port", str(port), "--workers", str(workers),
                  "--threads", str(threads)],
                 env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
