@@ -134,7 +134,7 @@ def _is_loopback(host: str) -> bool:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--workers", default=default_workers(), show_default=True, type=click.IntRange(1, 64))
-@click.option("--worker-class", type=click.Choice(sorted(WORKER_CLASSES)), default="gevent", show_default=True,
+@click.option("--worker-class", type=click.Choice(WORKER_CLASSES), default="gevent", show_default=True,
               help="gevent: a waiting request costs a greenlet (long polls); gthread: OS threads.")
 @click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256),
               help="Threads per gthread worker.")

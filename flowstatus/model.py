@@ -48,8 +48,6 @@ RESOURCE_TYPE_BY_STEP: Mapping[str, str] = {
     "register_agent": "agent_id",
 }
 
-RESOURCE_TYPES = frozenset(RESOURCE_TYPE_BY_STEP.values())
-
 
 @dataclass(frozen=True)
 class ResourceCreated:

@@ -23,7 +23,7 @@ from gunicorn.app.base import BaseApplication
 
 from flowstatus.logs import logging_config
 
-WORKER_CLASSES = {"gevent": "gevent", "gthread": "gthread"}
+WORKER_CLASSES = ("gevent", "gthread")
 
 
 def default_workers() -> int:
@@ -72,7 +72,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         settings: dict[str, Any] = {
             "bind": [bind],
             "workers": opts.workers,
-            "worker_class": WORKER_CLASSES[opts.worker_class],
+            "worker_class": opts.worker_class,
             "threads": opts.threads,
             "worker_connections": opts.connections,
             # A long poll may legitimately hold a request for the long-poll cap;

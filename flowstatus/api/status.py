@@ -68,17 +68,20 @@ def get_workflow_status(workflow_id: str) -> Response:
 
 def _read(workflow_id: str) -> Versioned:
     """The state, or the 404 the plugin sends on its plain or its filtered path."""
-    filtered = services().policy.filtered(current_caller())
     try:
         return services().repository.get(workflow_id)
     except DocumentMissing:
-        if filtered:
+        if _filtered():
             raise PluginError(404, f"Failed to retrieve template ({workflow_id}) from global context.") from None
         raise _not_found(workflow_id) from None
     except IndexMissing:
-        if filtered:
+        if _filtered():
             raise PluginError(404, f"Failed to retrieve template ({workflow_id}).") from None
         raise PluginError(404, f"Failed to get workflow status of: {workflow_id}") from None
+
+
+def _filtered() -> bool:
+    return services().policy.filtered(current_caller())
 
 
 def _check_access(workflow_id: str, versioned: Versioned) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -60,6 +62,21 @@ def live_server(app: Flask) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+
+
+@contextlib.contextmanager
+def seeded_state_index(opensearch_url: str, prefix: str, docs: dict[str, dict[str, Any]]) -> Iterator[str]:
+    """A new state index (plugin mapping) holding exactly ``docs`` by id, refreshed; dropped on exit."""
+    index = f".flowstatus-test-{prefix}-{uuid.uuid4().hex[:12]}"
+    OpenSearchStateRepository.from_settings(Settings(opensearch_hosts=(opensearch_url,), state_index=index)).ensure_index()
+    client = OpenSearch([opensearch_url], timeout=30)
+    for workflow_id, source in docs.items():
+        client.index(index=index, id=workflow_id, body=source)
+    client.indices.refresh(index=index)
+    try:
+        yield index
+    finally:
+        client.indices.delete(index=index, ignore=404)
 
 
 def client_as(opensearch_url: str, index: str, caller: Caller = ANONYMOUS, **overrides: Any) -> FlaskClient:

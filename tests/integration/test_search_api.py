@@ -6,7 +6,6 @@ import json
 import re
 import socket
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from flowstatus.app import create_app
 from flowstatus.config import Settings
 from flowstatus.model import User
 from flowstatus.repository.opensearch import OpenSearchStateRepository
-from tests.integration.conftest import client_as
+from tests.integration.conftest import client_as, seeded_state_index
 
 SEARCH = "/_plugins/_flow_framework/workflow/state/_search"
 NOW = int(time.time() * 1000)
@@ -75,13 +74,8 @@ ADMIN = Caller(User("root", roles=("all_access",)), tenant_id="a")
 @pytest.fixture(scope="module")
 def corpus(opensearch_url: str) -> Iterator[str]:
     """A state index holding exactly :data:`CORPUS`, for this module."""
-    index = f".flowstatus-test-search-{uuid.uuid4().hex[:12]}"
-    settings = Settings(opensearch_hosts=(opensearch_url,), state_index=index)
-    OpenSearchStateRepository.from_settings(settings).ensure_index()
-    client = OpenSearch([opensearch_url], timeout=30)
-    helpers.bulk(client, ({"_index": index, "_id": k, "_source": v} for k, v in CORPUS.items()), refresh=True)
-    yield index
-    client.indices.delete(index=index, ignore=404)
+    with seeded_state_index(opensearch_url, "search", CORPUS) as index:
+        yield index
 
 
 Searcher = Callable[..., FlaskClient]

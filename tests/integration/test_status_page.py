@@ -6,22 +6,19 @@ import html
 import re
 import socket
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from opensearchpy import OpenSearch
 
 from flowstatus.access import ANONYMOUS, Caller
 from flowstatus.app import create_app
 from flowstatus.config import Settings
 from flowstatus.model import User
-from flowstatus.repository.opensearch import OpenSearchStateRepository
 from flowstatus.ui.display import duration, iso_time, utc_time
 from flowstatus.ui.listing import ListRequest
-from tests.integration.conftest import client_as
+from tests.integration.conftest import client_as, seeded_state_index
 
 UI = "/_flowstatus/ui"
 SEARCH = "/_plugins/_flow_framework/workflow/state/_search"
@@ -70,15 +67,8 @@ ALICE = Caller(User("alice", backend_roles=("team-a",)), tenant_id="a")
 
 @pytest.fixture(scope="module")
 def page_index(opensearch_url: str) -> Iterator[str]:
-    index = f".flowstatus-test-page-{uuid.uuid4().hex[:12]}"
-    settings = Settings(opensearch_hosts=(opensearch_url,), state_index=index)
-    OpenSearchStateRepository.from_settings(settings).ensure_index()
-    client = OpenSearch([opensearch_url], timeout=30)
-    for workflow_id, source in PAGE_CORPUS.items():
-        client.index(index=index, id=workflow_id, body=source)
-    client.indices.refresh(index=index)
-    yield index
-    client.indices.delete(index=index, ignore=404)
+    with seeded_state_index(opensearch_url, "page", PAGE_CORPUS) as index:
+        yield index
 
 
 Browser = Callable[..., FlaskClient]
