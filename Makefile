@@ -25,7 +25,7 @@ $(STAMP): setup.cfg pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m flowstatus.launcher run -- $(VENV)/bin/flowstatus serve --init-index --port $(PORT)
+	$(PY) -m devtools.opensearch run -- $(VENV)/bin/flowstatus serve --init-index --port $(PORT)
 
 # The browser tests drive Debian's chromium (Playwright never downloads one here).
 browser:

@@ -3,7 +3,7 @@
     python bench/run.py [--sizes 1000,100000] [--concurrency 1,8,64] [--duration 10] ...
 
 1. OpenSearch: ``OPENSEARCH_URL`` when set, else a node of
-   :func:`flowstatus.launcher.start_node` for the run.
+   :func:`devtools.opensearch.start_node` for the run.
 2. One fresh hidden state index per size, ``.flowstatus-bench-<random>-<N>``,
    created by ``flowstatus init-index`` (``FLOWSTATUS_STATE_INDEX``) and
    seeded with raw ``_bulk`` in the plugin's stored format (bench/seed.py);
@@ -123,12 +123,12 @@ def opensearch(progress: Progress) -> Iterator[tuple[str, int | None, str]]:
         progress.say(f"OpenSearch from OPENSEARCH_URL: {first}" + (f" (local pid {pid})" if pid else ""))
         yield first, pid, "OPENSEARCH_URL"
         return
-    from flowstatus.launcher import start_node
+    from devtools.opensearch import start_node
 
-    progress.say("starting a local OpenSearch node (flowstatus.launcher)")
+    progress.say("starting a local OpenSearch node (devtools.opensearch)")
     node = start_node()
     try:
-        yield node.url, node.pid, "flowstatus.launcher"
+        yield node.url, node.pid, "devtools.opensearch"
     finally:
         node.stop()
 

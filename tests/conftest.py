@@ -2,7 +2,7 @@
 
 Where it comes from, in order: ``OPENSEARCH_URL`` if set; a testcontainers
 OpenSearch container when a Docker engine answers; else a node started by
-:mod:`flowstatus.launcher`.  Tests isolate themselves with unique index
+:mod:`devtools.opensearch`.  Tests isolate themselves with unique index
 names and ids; nothing ever wipes the cluster.  With ``CI=true`` a missing
 OpenSearch fails the integration tests instead of skipping them.
 """
@@ -54,7 +54,7 @@ def _container() -> Iterator[str]:
     # Imported here: testcontainers' OpenSearch module warns on import.
     from testcontainers.opensearch import OpenSearchContainer
 
-    from flowstatus.launcher import DEFAULT_VERSION
+    from devtools.opensearch import DEFAULT_VERSION
 
     image = f"opensearchproject/opensearch:{DEFAULT_VERSION}"
     with OpenSearchContainer(image, security_enabled=False) as container:
@@ -88,7 +88,7 @@ def opensearch_url() -> Iterator[str]:
         _USED.update(url=url, source="OPENSEARCH_URL", version=_version(url))
         yield url
         return
-    from flowstatus.launcher import local_opensearch
+    from devtools.opensearch import local_opensearch
 
     docker = _docker_engine_answers()
     source = _container() if docker else local_opensearch()

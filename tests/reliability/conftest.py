@@ -30,8 +30,8 @@ from typing import Any
 import pytest
 
 from flowstatus.config import Settings
-from flowstatus.launcher import LocalCluster, start_cluster
-from flowstatus.launcher.util import free_ports, get_json
+from devtools.opensearch import LocalCluster, start_cluster
+from devtools.opensearch.util import free_ports, get_json
 from flowstatus.repository.opensearch import OpenSearchStateRepository
 
 STATUS_PATH = "/_plugins/_flow_framework/workflow/{}/_status"

@@ -29,7 +29,7 @@ import pytest
 from marshmallow import ValidationError
 from opensearchpy import OpenSearch
 
-from flowstatus.launcher import LocalCluster
+from devtools.opensearch import LocalCluster
 from flowstatus.schemas import STATE_KEYS, load_state
 from tests.reliability.conftest import (
     Flowstatus,

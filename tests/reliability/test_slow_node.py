@@ -24,7 +24,7 @@ from typing import Any, Self
 import pytest
 from opensearchpy import OpenSearch
 
-from flowstatus.launcher import LocalCluster
+from devtools.opensearch import LocalCluster
 from flowstatus.schemas import STATE_KEYS, load_state
 from tests.reliability.conftest import Flowstatus, acknowledged, count_log, create_state_index, ensure_running, resource
 

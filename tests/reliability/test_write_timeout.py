@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from flowstatus.launcher import LocalCluster
+from devtools.opensearch import LocalCluster
 from tests.reliability.conftest import Flowstatus, count_log, create_state_index, ensure_running, resource
 
 pytestmark = pytest.mark.cluster

@@ -8,7 +8,7 @@ Every node is started through ``setpriv ... --pdeathsig KILL --``, so the
 kernel SIGKILLs the node when the *thread* that spawned it dies (the launching
 process being SIGKILLed included). setpriv applies the death signal after its
 uid change (the kernel clears it on a credential change), which
-tests/launcher/test_launcher.py verifies across the uid switch. The signal
+tests/devtools/test_launcher.py verifies across the uid switch. The signal
 survives bash's ``exec java`` in bin/opensearch, so it reaches the JVM itself.
 """
 

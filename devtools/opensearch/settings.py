@@ -44,7 +44,7 @@ class LauncherError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Settings:
+class LauncherSettings:
     """Resolved, validated launcher settings (immutable)."""
 
     version: str
@@ -97,8 +97,8 @@ def resolve_settings(
     start_timeout: float | None = None,
     *,
     check_java: bool = True,
-) -> Settings:
-    """Merge keyword arguments, environment and defaults into Settings.
+) -> LauncherSettings:
+    """Merge keyword arguments, environment and defaults into LauncherSettings.
 
     With ``check_java`` (default) the JDK must exist (``bin/java`` executable);
     fetching a distribution does not need Java, so ``fetch`` passes False.
@@ -126,4 +126,4 @@ def resolve_settings(
         raise LauncherError(f"bad start timeout {to_text!r}: expected seconds") from None
     if to <= 0:
         raise LauncherError(f"bad start timeout {to}: must be positive")
-    return Settings(ver, jh, hp, cd.absolute(), to)
+    return LauncherSettings(ver, jh, hp, cd.absolute(), to)

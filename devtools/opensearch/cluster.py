@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import os
 import secrets
 import shutil
@@ -15,9 +14,9 @@ from typing import Any, Self
 
 from .node import LocalNode
 from .settings import LauncherError
-from .util import free_ports, get_json, poll_until, progress
+from .util import Leftovers, free_ports, get_json, poll_until, progress
 
-_LIVE: set[LocalCluster] = set()
+_LIVE: Leftovers[LocalCluster] = Leftovers(lambda cluster: cluster.stop(timeout=10.0))
 
 
 class LocalCluster:
@@ -203,9 +202,3 @@ class LocalCluster:
     def __repr__(self) -> str:
         return f"<LocalCluster {self.cluster_name} up={sorted(self._up)} of {len(self.nodes)}>"
 
-
-@atexit.register
-def _stop_leftovers() -> None:
-    """Stop clusters the program forgot, at normal interpreter exit."""
-    for cluster in list(_LIVE):
-        cluster.stop(timeout=10.0)

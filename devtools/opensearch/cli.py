@@ -1,4 +1,4 @@
-"""Command line of the launcher: ``python -m flowstatus.launcher fetch|start|run``.
+"""Command line of the launcher (click): ``python -m devtools.opensearch fetch|start|run``.
 
 Exit codes: 0 success; for ``run`` the command's own code (128+N if it died
 of signal N); 1 launcher error; 2 usage error; 130 interrupted while starting.
@@ -7,15 +7,16 @@ stdout carries only results (paths, URLs, export lines); progress goes to stderr
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
+
+import click
 
 from .cluster import LocalCluster
 from .distribution import ensure_distribution
@@ -23,56 +24,76 @@ from .node import LocalNode
 from .settings import LauncherError
 from .util import progress
 
+F = TypeVar("F", bound=Callable[..., Any])
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser for all subcommands."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--opensearch-version", dest="version", metavar="X.Y.Z",
-                        help="OpenSearch version (env FLOWSTATUS_OPENSEARCH_VERSION, default 2.19.6)")
-    common.add_argument("--java-home", help="JDK folder (env FLOWSTATUS_OPENSEARCH_JAVA_HOME)")
-    common.add_argument("--heap", help="heap per node, e.g. 512m (env FLOWSTATUS_OPENSEARCH_HEAP)")
-    common.add_argument("--cache-dir", help="download/unpack cache (env FLOWSTATUS_CACHE_DIR)")
-    common.add_argument("--start-timeout", type=float, metavar="SECONDS",
-                        help="give up starting after this long (default 180)")
-    parser = argparse.ArgumentParser(prog="python -m flowstatus.launcher",
-                                     description="Run a local OpenSearch on 127.0.0.1 for dev and tests.")
-    sub = parser.add_subparsers(dest="action", required=True)
-    sub.add_parser("fetch", parents=[common], help="download and unpack only; print the install path")
-    start = sub.add_parser("start", parents=[common],
-                           help="start node(s) in the foreground until Ctrl-C or SIGTERM")
-    start.add_argument("--nodes", type=int, default=1, help="cluster size (default 1)")
-    start.add_argument("--keep-run-dir", action="store_true", help="keep data and logs at stop")
-    run = sub.add_parser("run", parents=[common],
-                         help="run CMD with OPENSEARCH_URL set, starting a node unless it is set")
-    run.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
-    return parser
+def _common(command: F) -> F:
+    """The options every subcommand takes (each also read from its environment variable)."""
+    options = [
+        click.option("--opensearch-version", "version", metavar="X.Y.Z",
+                     help="OpenSearch version (env FLOWSTATUS_OPENSEARCH_VERSION, default 2.19.6)."),
+        click.option("--java-home", help="JDK folder (env FLOWSTATUS_OPENSEARCH_JAVA_HOME)."),
+        click.option("--heap", help="Heap per node, e.g. 512m (env FLOWSTATUS_OPENSEARCH_HEAP)."),
+        click.option("--cache-dir", help="Download/unpack cache (env FLOWSTATUS_CACHE_DIR)."),
+        click.option("--start-timeout", type=float, metavar="SECONDS",
+                     help="Give up starting after this long (default 180)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse ``argv`` (default sys.argv[1:]), run the subcommand, return the exit code."""
-    args = build_parser().parse_args(argv)
-    kwargs: dict[str, Any] = {k: getattr(args, k) for k in
-                              ("version", "java_home", "heap", "cache_dir", "start_timeout")}
+def _exit_code(action: Callable[[], int]) -> None:
+    """Run ``action`` and exit with its code; launcher errors and Ctrl-C become exit codes 1 and 130."""
     try:
-        if args.action == "fetch":
-            del kwargs["java_home"], kwargs["heap"], kwargs["start_timeout"]
-            print(ensure_distribution(**kwargs).home, flush=True)
-            return 0
-        if args.action == "start":
-            return _start(args.nodes, args.keep_run_dir, kwargs)
-        command = args.command[1:] if args.command[:1] == ["--"] else args.command
-        if not command:
-            print("run: missing command, e.g. run -- pytest -q", file=sys.stderr)
-            return 2
-        return _run(command, kwargs)
+        code = action()
     except LauncherError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+        click.echo(f"error: {err}", err=True)
+        code = 1
     except KeyboardInterrupt:
         progress("interrupted")
-        return 130
+        code = 130
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Run a local OpenSearch on 127.0.0.1 for development and tests."""
+
+
+@main.command()
+@_common
+def fetch(version: str | None, java_home: str | None, heap: str | None, cache_dir: str | None,
+          start_timeout: float | None) -> None:
+    """Download and unpack only; print the install path."""
+
+    def action() -> int:
+        click.echo(ensure_distribution(version, cache_dir).home)
+        return 0
+
+    _exit_code(action)
+
+
+@main.command()
+@_common
+@click.option("--nodes", type=click.IntRange(1, 9), default=1, show_default=True, help="Cluster size.")
+@click.option("--keep-run-dir", is_flag=True, help="Keep data and logs at stop.")
+def start(nodes: int, keep_run_dir: bool, **kwargs: Any) -> None:
+    """Start node(s) in the foreground until Ctrl-C or SIGTERM."""
+    _exit_code(lambda: _start(nodes, keep_run_dir, kwargs))
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@_common
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def run(command: tuple[str, ...], **kwargs: Any) -> None:
+    """Run COMMAND with OPENSEARCH_URL set, starting a node unless it is set.
+
+    Write it after ``--``: ``run -- pytest -q``.  Exits with COMMAND's code
+    (128+N if it died of signal N).
+    """
+    _exit_code(lambda: _run(list(command), kwargs))
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Tests of flowstatus.launcher against real OpenSearch processes (no mocks).
+"""Tests of devtools.opensearch against real OpenSearch processes (no mocks).
 
 Each test that starts a node costs ~10-15 s on 2 cores; the 3-node test is
 marked ``cluster`` and takes ~1 min. Nothing is skipped: a missing JDK, mvn or
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from flowstatus.launcher import (
+from devtools.opensearch import (
     LauncherError,
     LocalNode,
     ensure_distribution,
@@ -30,8 +30,8 @@ from flowstatus.launcher import (
     resolve_settings,
     start_cluster,
 )
-from flowstatus.launcher.privileges import NODE_USER
-from flowstatus.launcher.util import get_json, http_request
+from devtools.opensearch.privileges import NODE_USER
+from devtools.opensearch.util import get_json, http_request
 
 REPO = Path(__file__).resolve().parents[2]
 LOOPBACK = {"127.0.0.1", "::ffff:127.0.0.1"}
@@ -214,7 +214,7 @@ def test_failed_start_reports_log_and_leaves_nothing() -> None:
 
 
 def test_node_dies_with_its_launcher_process() -> None:
-    script = ("import time; from flowstatus.launcher import start_node; n = start_node(); "
+    script = ("import time; from devtools.opensearch import start_node; n = start_node(); "
               "print(n.pid, n.http_port, n.run_dir, flush=True); time.sleep(600)")
     with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
                           env=_env(), cwd=REPO) as launcher:
@@ -241,14 +241,14 @@ def test_cli_run_sets_url_propagates_exit_code_and_stops_node() -> None:
     probe = ("import json, os, sys, urllib.request; u = os.environ['OPENSEARCH_URL']; "
              "n = json.load(urllib.request.urlopen(u + '/_nodes/_local/process'))['nodes']; "
              "print(next(iter(n.values()))['process']['id']); sys.exit(5)")
-    cmd = [sys.executable, "-m", "flowstatus.launcher", "run", "--", sys.executable, "-c", probe]
+    cmd = [sys.executable, "-m", "devtools.opensearch", "run", "--", sys.executable, "-c", probe]
     res = subprocess.run(cmd, check=False, capture_output=True, text=True, env=_env(), cwd=REPO, timeout=300)
     assert res.returncode == 5, res.stderr
     pid = int(res.stdout.strip())
     assert _wait_gone(pid, 5), "node still runs after `run` returned"
 
     # With OPENSEARCH_URL already set no node is started.
-    cmd = [sys.executable, "-m", "flowstatus.launcher", "run", "--", "sh", "-c",
+    cmd = [sys.executable, "-m", "devtools.opensearch", "run", "--", "sh", "-c",
            'test "$OPENSEARCH_URL" = http://127.0.0.1:1 && exit 7']
     res = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=REPO, timeout=60,
                          env=_env(OPENSEARCH_URL="http://127.0.0.1:1"))
@@ -256,7 +256,7 @@ def test_cli_run_sets_url_propagates_exit_code_and_stops_node() -> None:
 
 
 def test_cli_start_runs_until_sigterm() -> None:
-    cmd = [sys.executable, "-m", "flowstatus.launcher", "start"]
+    cmd = [sys.executable, "-m", "devtools.opensearch", "start"]
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=_env(), cwd=REPO) as proc:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()

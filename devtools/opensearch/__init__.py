@@ -3,9 +3,9 @@
 Runs the OpenSearch ``integ-test-zip`` distribution from Maven Central as
 plain child processes bound to 127.0.0.1: no Docker, no daemonising, no
 process left behind. See docs/opensearch-local.md for measured timings and
-pitfalls, and ``python -m flowstatus.launcher --help`` for the CLI.
+pitfalls, and ``python -m devtools.opensearch --help`` for the command line.
 
-    from flowstatus.launcher import start_node, start_cluster, local_opensearch
+    from devtools.opensearch import local_opensearch, start_cluster, start_node
 
     with local_opensearch() as url:          # one node, always stopped
         ...
@@ -22,15 +22,15 @@ from typing import Any
 from .cluster import LocalCluster
 from .distribution import Distribution, ensure_distribution
 from .node import LocalNode
-from .settings import DEFAULT_VERSION, LauncherError, Settings, resolve_settings
+from .settings import DEFAULT_VERSION, LauncherError, LauncherSettings, resolve_settings
 
 __all__ = [
     "DEFAULT_VERSION",
     "Distribution",
     "LauncherError",
+    "LauncherSettings",
     "LocalCluster",
     "LocalNode",
-    "Settings",
     "ensure_distribution",
     "local_opensearch",
     "resolve_settings",

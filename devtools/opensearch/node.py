@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import os
 import secrets
 import shutil
@@ -18,11 +17,11 @@ from .distribution import ensure_distribution
 from .privileges import check_access, chown_tree, ensure_node_user, exec_prefix, node_user
 from .runconfig import child_env, node_settings, prepare_run_dir
 from .settings import LauncherError, resolve_settings
-from .util import free_ports, http_get, http_request, poll_until, progress, tail
+from .util import Leftovers, free_ports, http_get, http_request, poll_until, progress, tail
 
 # Nodes started and not yet stopped; killed at interpreter exit so a forgotten
 # stop() leaves no process and no temp folder (pdeathsig covers abrupt death).
-_LIVE: set[LocalNode] = set()
+_LIVE: Leftovers[LocalNode] = Leftovers(lambda node: node.stop(timeout=10.0))
 
 
 class LocalNode:
@@ -237,9 +236,3 @@ class LocalNode:
         state = f"pid {self.pid}" if self.running else "stopped"
         return f"<LocalNode {self.name} {self.url} {state}>"
 
-
-@atexit.register
-def _stop_leftovers() -> None:
-    """Stop nodes the program forgot, at normal interpreter exit."""
-    for node in list(_LIVE):
-        node.stop(timeout=10.0)

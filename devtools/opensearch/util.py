@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import random
 import socket
@@ -11,7 +12,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 # Never route requests to the local node through a proxy: urllib honours
 # http_proxy/HTTP_PROXY by default, which would send loopback traffic away.
@@ -145,3 +148,29 @@ def poll_until(
             progress(f"waiting for {what} … {now - started:.0f} s")
             next_report += report_every
         time.sleep(interval)
+
+
+class Leftovers(Generic[T]):
+    """Things started and not yet stopped, stopped at normal interpreter exit.
+
+    The exit hook is registered when the first thing is added, so importing
+    the launcher registers nothing.
+    """
+
+    def __init__(self, stop: Callable[[T], None]) -> None:
+        self._stop = stop
+        self._live: set[T] = set()
+        self._hooked = False
+
+    def add(self, item: T) -> None:
+        if not self._hooked:
+            atexit.register(self._stop_all)
+            self._hooked = True
+        self._live.add(item)
+
+    def discard(self, item: T) -> None:
+        self._live.discard(item)
+
+    def _stop_all(self) -> None:
+        for item in list(self._live):
+            self._stop(item)
