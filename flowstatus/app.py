@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
-from flowstatus import metrics, ui
-from flowstatus.access import AccessPolicy
-from flowstatus.api import auth, error_handlers, events, health, observability, openapi, search, status
+from flowstatus import ui
+from flowstatus.observability import metrics
+from flowstatus.domain.access import AccessPolicy
+from flowstatus.api import auth, bulk, error_handlers, health, observability, openapi, search, status
 from flowstatus.api.converters import CONVERTERS
 from flowstatus.api.params import response_options
-from flowstatus.api.services import EXTENSION_KEY, Services
-from flowstatus.config import Settings, load_settings
-from flowstatus.indexer import StatusIndexer
+from flowstatus.api.components import EXTENSION_KEY, Services
+from flowstatus.settings import Settings, load_settings
+from flowstatus.services.indexer import StatusIndexer
 from flowstatus.repository import StateRepository
-from flowstatus.watcher import StatusWatcher
+from flowstatus.services.long_poll import StatusWatcher
 
 
 def _parse_response_options() -> None:
@@ -33,10 +34,10 @@ def create_app(
     """
     settings = settings or load_settings()
     if repository is None:
-        from flowstatus.repository.opensearch import OpenSearchStateRepository
+        from flowstatus.repository.opensearch_state import OpenSearchStateRepository
 
         repository = OpenSearchStateRepository.from_settings(settings)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder="ui/static", template_folder="ui/templates")
     # Keep "//" and trailing slashes as sent: OpenSearch does not redirect.
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
@@ -60,7 +61,7 @@ def create_app(
     auth.init_app(app, settings)
     error_handlers.init_app(app)
     app.register_blueprint(status.bp)
-    app.register_blueprint(events.bp)
+    app.register_blueprint(bulk.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
     search.init_app(app, settings)

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 import pytest
 from opensearchpy import OpenSearch
 
-from flowstatus.config import Settings
+from flowstatus.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -116,7 +116,7 @@ def unique_index() -> str:
 @pytest.fixture(scope="session")
 def shared_index(opensearch_url: str) -> str:
     """One state index for the session, created with the plugin's mapping; tests use unique ids in it."""
-    from flowstatus.repository.opensearch import OpenSearchStateRepository
+    from flowstatus.repository.opensearch_state import OpenSearchStateRepository
 
     name = f".flowstatus-test-shared-{uuid.uuid4().hex[:8]}"
     OpenSearchStateRepository.from_settings(Settings(opensearch_hosts=(opensearch_url,), state_index=name)).ensure_index()

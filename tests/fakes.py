@@ -26,7 +26,7 @@ from flowstatus.repository import (
     WriteOp,
     WriteResult,
 )
-from flowstatus.schemas import dump_state, load_state
+from flowstatus.schemas.state import dump_state, load_state
 
 PRIMARY_TERM = 1
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from flowstatus.access import Permission
+from flowstatus.domain.access import Permission
 from flowstatus.api.auth import requires
 from flowstatus.api.response import json_response
-from flowstatus.api.services import services
+from flowstatus.api.components import services
 from flowstatus.errors import StoreError
 
 bp = Blueprint("health", __name__)

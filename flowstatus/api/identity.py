@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g
 
-from flowstatus.access import ANONYMOUS, Caller
+from flowstatus.domain.access import ANONYMOUS, Caller
 
 
 def current_caller() -> Caller:

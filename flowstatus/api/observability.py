@@ -16,13 +16,13 @@ import uuid
 from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from flowstatus import metrics
-from flowstatus.access import Permission
+from flowstatus.observability import metrics
+from flowstatus.domain.access import Permission
 from flowstatus.api.auth import requires
-from flowstatus.context import request_id
+from flowstatus.observability.request_context import request_id
 
 bp = Blueprint("observability", __name__)
-access_log = logging.getLogger("flowstatus.access")
+access_log = logging.getLogger("flowstatus.domain.access")
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 UNMATCHED = "<unmatched>"

@@ -15,12 +15,12 @@ from flask import Blueprint, Response
 from marshmallow import Schema, fields
 
 from flowstatus import __version__
-from flowstatus.access import Permission
+from flowstatus.domain.access import Permission
 from flowstatus.api.auth import requires
 from flowstatus.api.response import json_response
-from flowstatus.event_schemas import EventSchema
-from flowstatus.ids import MAX_ID_BYTES
-from flowstatus.schemas import EpochMillis, Resources, StatusSchema
+from flowstatus.schemas.events import EventSchema
+from flowstatus.domain.workflow_ids import MAX_ID_BYTES
+from flowstatus.schemas.state import EpochMillis, Resources, StatusSchema
 
 bp = Blueprint("openapi", __name__)
 

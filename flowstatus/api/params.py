@@ -18,7 +18,7 @@ from rapidfuzz.distance import Levenshtein
 from werkzeug.datastructures import MultiDict
 
 from flowstatus.errors import IllegalArgument, PluginError
-from flowstatus.ids import workflow_id_problem
+from flowstatus.domain.workflow_ids import workflow_id_problem
 
 # Parameters every OpenSearch route accepts (consumed by its REST channel).
 RESPONSE_PARAMS = frozenset({"pretty", "human", "error_trace", "filter_path"})

@@ -12,16 +12,16 @@ from typing import Any
 import orjson
 from flask import Blueprint, Flask, Request, Response, current_app, request
 
-from flowstatus.access import Caller, Permission
+from flowstatus.domain.access import Caller, Permission
 from flowstatus.api.auth import requires
 from flowstatus.api.identity import current_caller
 from flowstatus.api.params import last, reject_unrecognized
 from flowstatus.api.response import json_response
-from flowstatus.api.services import services
-from flowstatus.config import Settings
+from flowstatus.api.components import services
+from flowstatus.settings import Settings
 from flowstatus.errors import ApiError, IllegalArgument, NotAcceptableContentType, OpenSearchError, PluginError
-from flowstatus.repository.search import SearchIndexMissing, SearchRejected, StateSearch
-from flowstatus.search_filters import MissingTenant, SearchRefused, restrict, scope_for
+from flowstatus.repository.opensearch_search import SearchIndexMissing, SearchRejected, StateSearch
+from flowstatus.domain.search_scope import MissingTenant, SearchRefused, restrict, scope_for
 
 bp = Blueprint("search", __name__)
 

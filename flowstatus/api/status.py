@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, request
 
-from flowstatus.access import Permission
+from flowstatus.domain.access import Permission
 from flowstatus.api import etag
 from flowstatus.api.auth import requires
 from flowstatus.api.identity import current_caller
@@ -24,12 +24,12 @@ from flowstatus.api.params import (
     reject_unrecognized,
 )
 from flowstatus.api.response import json_response, options
-from flowstatus.api.services import services
+from flowstatus.api.components import services
 from flowstatus.errors import CorruptDocument, DocumentMissing, IndexMissing, PluginError
-from flowstatus.model import State
+from flowstatus.domain.model import State
 from flowstatus.repository import Lookup, Versioned
-from flowstatus.schemas import render_status
-from flowstatus.watcher import TIMED_OUT, TooManyWaiters
+from flowstatus.schemas.state import render_status
+from flowstatus.services.long_poll import TIMED_OUT, TooManyWaiters
 
 bp = Blueprint("status", __name__)
 

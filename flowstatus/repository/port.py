@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from flowstatus.errors import CorruptDocument
-from flowstatus.model import WorkflowState
+from flowstatus.domain.model import WorkflowState
 
 
 @dataclass(frozen=True)

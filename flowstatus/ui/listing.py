@@ -19,8 +19,8 @@ from typing import Any
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from flowstatus.model import ResourceCreated, State
-from flowstatus.schemas import load_state
+from flowstatus.domain.model import ResourceCreated, State
+from flowstatus.schemas.state import load_state
 
 STATES = tuple(s.value for s in State)
 DEFAULT_SIZE = 20

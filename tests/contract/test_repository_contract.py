@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from flowstatus.config import Settings
+from flowstatus.settings import Settings
 from flowstatus.errors import DocumentMissing, IndexMissing
-from flowstatus.model import ResourceCreated, User, WorkflowState
+from flowstatus.domain.model import ResourceCreated, User, WorkflowState
 from flowstatus.repository import Create, Delete, IndexReport, Outcome, Replace, StateRepository
 from tests.conftest import new_id
 from tests.fakes import InMemoryStateRepository
@@ -23,7 +23,7 @@ def repo(request: pytest.FixtureRequest, unique_index: str) -> Iterator[StateRep
     if request.param == "memory":
         yield InMemoryStateRepository(unique_index)
         return
-    from flowstatus.repository.opensearch import OpenSearchStateRepository
+    from flowstatus.repository.opensearch_state import OpenSearchStateRepository
 
     url = request.getfixturevalue("opensearch_url")
     repository = OpenSearchStateRepository.from_settings(

@@ -11,7 +11,7 @@ import urllib.request
 
 from opensearchpy import OpenSearch
 
-from flowstatus.schemas import STATE_KEYS
+from flowstatus.schemas.state import STATE_KEYS
 from tests.conftest import new_id
 from tests.e2e.conftest import Served
 from tests.integration.test_status_api import SEED_SHOWN, contains

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from flowstatus.app import create_app
-from flowstatus.config import Settings
+from flowstatus.settings import Settings
 from tests.integration.test_unavailable import closed_port
 
 

@@ -16,9 +16,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from flowstatus.app import create_app
-from flowstatus.config import Settings
-from flowstatus.logs import logging_config
-from flowstatus.repository.opensearch import OpenSearchStateRepository
+from flowstatus.settings import Settings
+from flowstatus.observability.logs import logging_config
+from flowstatus.repository.opensearch_state import OpenSearchStateRepository
 from tests.conftest import new_id
 
 STATUS = "/_plugins/_flow_framework/workflow/{}/_status"
@@ -151,8 +151,8 @@ def test_log_lines_are_json_with_the_request_id(client: FlaskClient, capsys: pyt
     finally:
         logging.config.dictConfig({"version": 1, "disable_existing_loggers": False,
                                    "root": {"level": "WARNING", "handlers": []},
-                                   "loggers": {"flowstatus.access": {"level": "WARNING"}}})
+                                   "loggers": {"flowstatus.domain.access": {"level": "WARNING"}}})
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
-    access = [line for line in lines if line["logger"] == "flowstatus.access"]
+    access = [line for line in lines if line["logger"] == "flowstatus.domain.access"]
     assert access and access[-1]["request_id"] == "log-me"
     assert access[-1]["status"] == 404 and "duration_ms" in access[-1]

@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 from opensearchpy import OpenSearch
 
-from flowstatus.config import Settings
+from flowstatus.settings import Settings
 from flowstatus.errors import CorruptDocument, MappingConflict
 from flowstatus.repository import IndexReport
-from flowstatus.repository.opensearch import MAPPING, OpenSearchStateRepository
+from flowstatus.repository.opensearch_state import MAPPING, OpenSearchStateRepository
 from tests.conftest import new_id
 
 

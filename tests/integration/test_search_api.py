@@ -14,11 +14,11 @@ import pytest
 from flask.testing import FlaskClient
 from opensearchpy import OpenSearch, helpers
 
-from flowstatus.access import ANONYMOUS, Caller
+from flowstatus.domain.access import ANONYMOUS, Caller
 from flowstatus.app import create_app
-from flowstatus.config import Settings
-from flowstatus.model import User
-from flowstatus.repository.opensearch import OpenSearchStateRepository
+from flowstatus.settings import Settings
+from flowstatus.domain.model import User
+from flowstatus.repository.opensearch_state import OpenSearchStateRepository
 from tests.integration.conftest import client_as, seeded_state_index
 
 SEARCH = "/_plugins/_flow_framework/workflow/state/_search"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from flowstatus.app import create_app
-from flowstatus.config import Settings
+from flowstatus.settings import Settings
 
 STATUS = "/_plugins/_flow_framework/workflow/abc/_status"
 

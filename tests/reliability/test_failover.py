@@ -30,7 +30,7 @@ from marshmallow import ValidationError
 from opensearchpy import OpenSearch
 
 from devtools.opensearch import LocalCluster
-from flowstatus.schemas import STATE_KEYS, load_state
+from flowstatus.schemas.state import STATE_KEYS, load_state
 from tests.reliability.conftest import (
     Flowstatus,
     cluster_manager,

@@ -25,7 +25,7 @@ import pytest
 from opensearchpy import OpenSearch
 
 from devtools.opensearch import LocalCluster
-from flowstatus.schemas import STATE_KEYS, load_state
+from flowstatus.schemas.state import STATE_KEYS, load_state
 from tests.reliability.conftest import Flowstatus, acknowledged, count_log, create_state_index, ensure_running, resource
 
 pytestmark = pytest.mark.cluster

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from flowstatus.app import create_app
-from flowstatus.config import Settings
+from flowstatus.settings import Settings
 
 PASSWORD = "correct horse battery staple"
 # name -> (backend_roles, roles)

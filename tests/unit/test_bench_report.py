@@ -11,7 +11,7 @@ import pytest
 
 from bench import report, seed, wrk
 from bench.report import Measurement, Row
-from flowstatus.schemas import dump_state, load_state
+from flowstatus.schemas.state import dump_state, load_state
 
 
 def _m(rate: float, p50: float = 1.0, p99: float = 2.0, **kw: object) -> Measurement:

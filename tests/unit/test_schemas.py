@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from marshmallow import ValidationError
 
-from flowstatus.model import ResourceCreated, User, WorkflowState
-from flowstatus.schemas import dump_state, load_state, render_status
+from flowstatus.domain.model import ResourceCreated, User, WorkflowState
+from flowstatus.schemas.state import dump_state, load_state, render_status
 
 CONNECTOR = {
     "workflow_step_name": "create_connector",

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from flowstatus.access import ANONYMOUS, Caller
-from flowstatus.model import User
-from flowstatus.search_filters import (
+from flowstatus.domain.access import ANONYMOUS, Caller
+from flowstatus.domain.model import User
+from flowstatus.domain.search_scope import (
     CREDENTIAL_FIELD,
     MAX_DEPTH,
     MissingTenant,

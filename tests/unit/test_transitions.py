@@ -5,8 +5,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from flowstatus.event_schemas import parse_event
-from flowstatus.indexer import StatusIndexer
+from flowstatus.schemas.events import parse_event
+from flowstatus.services.indexer import StatusIndexer
 from tests.fakes import InMemoryStateRepository
 from tests.transition_table import CASES, Case
 

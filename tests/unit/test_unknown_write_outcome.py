@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from flowstatus.errors import StoreUnavailable
-from flowstatus.events import Event, EventKind
-from flowstatus.indexer import StatusIndexer
-from flowstatus.model import ResourceCreated, WorkflowState
+from flowstatus.domain.events import Event, EventKind
+from flowstatus.services.indexer import StatusIndexer
+from flowstatus.domain.model import ResourceCreated, WorkflowState
 from flowstatus.repository import Create
 from tests.fakes import InMemoryStateRepository
 

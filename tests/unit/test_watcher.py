@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from flowstatus.model import WorkflowState
+from flowstatus.domain.model import WorkflowState
 from flowstatus.repository import Create, Replace, Versioned
-from flowstatus.watcher import TIMED_OUT, StatusWatcher, TooManyWaiters
+from flowstatus.services.long_poll import TIMED_OUT, StatusWatcher, TooManyWaiters
 from tests.fakes import InMemoryStateRepository
 
 

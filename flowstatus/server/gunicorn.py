@@ -6,7 +6,7 @@ an OS thread, so a few hundred waiters cost little.  Each worker builds its
 own app (and so its own OpenSearch connection pool) after the fork;
 connection pools must never be shared across processes.  Metrics of all
 workers are aggregated through a per-server ``PROMETHEUS_MULTIPROC_DIR``;
-logs are JSON lines (:mod:`flowstatus.logs`).
+logs are JSON lines (:mod:`flowstatus.observability.logs`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from flowstatus.logs import logging_config
+from flowstatus.observability.logs import logging_config
 
 WORKER_CLASSES = ("gevent", "gthread")
 

@@ -10,15 +10,15 @@ import time
 
 from flask import Blueprint, Response, request
 
-from flowstatus.access import Permission
+from flowstatus.domain.access import Permission
 from flowstatus.api.auth import requires
 from flowstatus.api.identity import current_caller
 from flowstatus.api.params import reject_unrecognized
 from flowstatus.api.response import json_response
-from flowstatus.api.services import services
-from flowstatus.bulk import apply_lines, numbered_lines
+from flowstatus.api.components import services
+from flowstatus.services.event_lines import apply_lines, numbered_lines
 from flowstatus.errors import NotAcceptableContentType, OpenSearchError
-from flowstatus.event_schemas import LINE_OUTCOMES
+from flowstatus.schemas.events import LINE_OUTCOMES
 
 bp = Blueprint("events", __name__)
 

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from flowstatus.bulk import LineOutcome, apply_lines
+from flowstatus.services.event_lines import LineOutcome, apply_lines
 from flowstatus.errors import StoreUnavailable
-from flowstatus.indexer import StatusIndexer
-from flowstatus.transitions import Result
+from flowstatus.services.indexer import StatusIndexer
+from flowstatus.domain.transitions import Result
 
 _END = object()
 

@@ -22,10 +22,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from flowstatus.access import ANONYMOUS, OPEN, AccessPolicy, Caller
+from flowstatus.domain.access import ANONYMOUS, OPEN, AccessPolicy, Caller
 from flowstatus.errors import CorruptDocument, IndexMissing, StoreUnavailable
-from flowstatus.events import Event, EventKind
-from flowstatus.model import WorkflowState
+from flowstatus.domain.events import Event, EventKind
+from flowstatus.domain.model import WorkflowState
 from flowstatus.repository import (
     Create,
     Delete,
@@ -37,7 +37,7 @@ from flowstatus.repository import (
     WriteOp,
     WriteResult,
 )
-from flowstatus.transitions import Applied, Refused, Result, decide
+from flowstatus.domain.transitions import Applied, Refused, Result, decide
 
 log = logging.getLogger(__name__)
 

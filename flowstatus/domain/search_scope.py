@@ -42,7 +42,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flowstatus.access import Caller
+from flowstatus.domain.access import Caller
 
 USER_FIELD = "user"
 UI_METADATA_FIELD = "ui_metadata"

@@ -1,7 +1,7 @@
 """The OpenSearch adapter of the state-repository port.
 
 This package is the only code that imports opensearch-py.  Documents cross it
-through :mod:`flowstatus.schemas` only, so what is stored is always the plugin's
+through :mod:`flowstatus.schemas.state` only, so what is stored is always the plugin's
 format.
 """
 
@@ -19,9 +19,9 @@ from marshmallow import ValidationError
 from opensearchpy import JSONSerializer, OpenSearch, Transport
 from opensearchpy import exceptions as os_exc
 
-from flowstatus import metrics
-from flowstatus.config import Settings
-from flowstatus.context import request_id
+from flowstatus.observability import metrics
+from flowstatus.settings import Settings
+from flowstatus.observability.request_context import request_id
 from flowstatus.errors import (
     CorruptDocument,
     DocumentMissing,
@@ -42,10 +42,10 @@ from flowstatus.repository.port import (
     WriteOp,
     WriteResult,
 )
-from flowstatus.schemas import dump_state, load_state
+from flowstatus.schemas.state import dump_state, load_state
 
 MAPPING: dict[str, Any] = json.loads(
-    resources.files("flowstatus").joinpath("resources/workflow-state.json").read_text()
+    resources.files("flowstatus.repository").joinpath("mappings/workflow-state.json").read_text()
 )
 SCHEMA_VERSION: int = MAPPING["_meta"]["schema_version"]
 

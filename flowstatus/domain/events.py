@@ -1,7 +1,7 @@
 """Provisioning events: what a provisioning engine reports about a workflow.
 
-Plain values, no I/O.  :mod:`flowstatus.event_schemas` parses them from JSON;
-:mod:`flowstatus.transitions` says what each does to a state.
+Plain values, no I/O.  :mod:`flowstatus.schemas.events` parses them from JSON;
+:mod:`flowstatus.domain.transitions` says what each does to a state.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from flowstatus.model import ResourceCreated, User
+from flowstatus.domain.model import ResourceCreated, User
 
 
 class EventKind(str, enum.Enum):

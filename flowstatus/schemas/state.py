@@ -19,7 +19,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, post_dump, post_load
 
-from flowstatus.model import ResourceCreated, User, WorkflowState
+from flowstatus.domain.model import ResourceCreated, User, WorkflowState
 
 # Top-level keys older plugins wrote that no current plugin accepts: they are
 # dropped when a document is rewritten, so the rewrite is readable again.

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flowstatus.access import ANONYMOUS, Caller
-from flowstatus.event_schemas import EventParseError, parse_event
-from flowstatus.events import Event
-from flowstatus.indexer import EventResult, StatusIndexer
+from flowstatus.domain.access import ANONYMOUS, Caller
+from flowstatus.schemas.events import EventParseError, parse_event
+from flowstatus.domain.events import Event
+from flowstatus.services.indexer import EventResult, StatusIndexer
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from typing import Any
 import bcrypt
 import yaml
 
-from flowstatus.model import User
+from flowstatus.domain.model import User
 
 ROLE_KEYS = ("opendistro_security_roles", "roles")
 # Checked against when the user is unknown, so that "no such user" takes as

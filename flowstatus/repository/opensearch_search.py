@@ -1,6 +1,6 @@
 """Searches of the state index: the read side that answers with OpenSearch's own response.
 
-Bodies arrive here already restricted (:mod:`flowstatus.search_filters`);
+Bodies arrive here already restricted (:mod:`flowstatus.domain.search_scope`);
 this module only runs them, bounded in time, and says what OpenSearch
 answered in the terms of :mod:`flowstatus.errors`.
 """
@@ -13,9 +13,9 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy import exceptions as os_exc
 
-from flowstatus.config import Settings
+from flowstatus.settings import Settings
 from flowstatus.errors import IndexMissing, StoreError, StoreUnavailable
-from flowstatus.repository.opensearch import UNAVAILABLE_STATUSES, _translated, build_client
+from flowstatus.repository.opensearch_state import UNAVAILABLE_STATUSES, _translated, build_client
 from flowstatus.repository.port import StateRepository
 
 # OpenSearch stops the search at the timeout and answers with what it has

@@ -15,9 +15,9 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flowstatus.events import Event, EventKind
-from flowstatus.model import ProvisioningProgress as Progress
-from flowstatus.model import State, WorkflowState
+from flowstatus.domain.events import Event, EventKind
+from flowstatus.domain.model import ProvisioningProgress as Progress
+from flowstatus.domain.model import State, WorkflowState
 
 
 class Result(str, enum.Enum):

@@ -1,7 +1,7 @@
 """marshmallow schemas of provisioning events (one JSON object per event).
 
 The README's event reference is generated from these schemas
-(:mod:`flowstatus.event_docs`), so the documentation and the parser cannot
+(:mod:`flowstatus.cli.event_reference`), so the documentation and the parser cannot
 drift apart.
 """
 
@@ -14,10 +14,10 @@ import orjson
 from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, post_load, validate, validates_schema
 from marshmallow_oneofschema import OneOfSchema
 
-from flowstatus.events import Event, EventKind
-from flowstatus.ids import workflow_id_problem
-from flowstatus.model import RESOURCE_TYPE_BY_STEP, ResourceCreated
-from flowstatus.schemas import UserSchema
+from flowstatus.domain.events import Event, EventKind
+from flowstatus.domain.workflow_ids import workflow_id_problem
+from flowstatus.domain.model import RESOURCE_TYPE_BY_STEP, ResourceCreated
+from flowstatus.schemas.state import UserSchema
 
 MAX_TEXT = 32_766  # longest keyword term Lucene indexes; longer values never belong here
 

@@ -9,9 +9,9 @@ import time
 
 import click
 
-from flowstatus.config import load_settings
-from flowstatus.server import WORKER_CLASSES, ServerOptions, default_workers, shared_metrics
-from flowstatus.server import serve as run_server
+from flowstatus.settings import load_settings
+from flowstatus.server.gunicorn import WORKER_CLASSES, ServerOptions, default_workers, shared_metrics
+from flowstatus.server.gunicorn import serve as run_server
 
 EXAMPLE_ID = "8xL8bowB8y25Tqfenm50"
 
@@ -24,7 +24,7 @@ def _settings():  # type: ignore[no-untyped-def]
 
 
 def _repository(settings):  # type: ignore[no-untyped-def]
-    from flowstatus.repository.opensearch import OpenSearchStateRepository
+    from flowstatus.repository.opensearch_state import OpenSearchStateRepository
 
     return OpenSearchStateRepository.from_settings(settings)
 
@@ -56,7 +56,7 @@ def init_index() -> None:
               help="Seconds per long poll.")
 def watch_command(workflow_id: str, url: str, wait: int) -> None:
     """Follow WORKFLOW_ID until it ends: exit 0 on COMPLETED, 1 on FAILED, 3 if it cannot be followed."""
-    from flowstatus.watch import EXIT_ERROR, StatusClient, WatchError, watch
+    from flowstatus.cli.watch import EXIT_ERROR, StatusClient, WatchError, watch
 
     try:
         code = watch(StatusClient(url, workflow_id, wait=wait))
@@ -71,7 +71,7 @@ def watch_command(workflow_id: str, url: str, wait: int) -> None:
 @main.command("events-doc")
 def events_doc() -> None:
     """Print the event reference (Markdown) generated from the event schemas."""
-    from flowstatus.event_docs import events_markdown
+    from flowstatus.cli.event_reference import events_markdown
 
     click.echo(events_markdown())
 
@@ -87,9 +87,9 @@ def ingest(source, batch_size: int) -> None:  # type: ignore[no-untyped-def]
     import os
 
     from flowstatus.errors import StoreUnavailable
-    from flowstatus.indexer import StatusIndexer
-    from flowstatus.ingest import Tally, apply_batch, batches
-    from flowstatus.progress import progress_bar
+    from flowstatus.services.indexer import StatusIndexer
+    from flowstatus.cli.ingest import Tally, apply_batch, batches
+    from flowstatus.cli.progress import progress_bar
 
     settings = _settings()
     indexer = StatusIndexer(_repository(settings), retries=settings.conflict_retries)
@@ -185,7 +185,7 @@ def serve(host: str, port: int, workers: int, worker_class: str, threads: int, a
 def _check_front_door(settings, host: str, insecure: bool) -> None:  # type: ignore[no-untyped-def]
     """Refuse to expose an unauthenticated service; say loudly when it is unauthenticated."""
     if settings.users_file:
-        from flowstatus.users import UsersFileError, load_users
+        from flowstatus.services.authentication import UsersFileError, load_users
 
         try:
             load_users(settings.users_file)
@@ -210,7 +210,7 @@ def _check_front_door(settings, host: str, insecure: bool) -> None:  # type: ign
 @click.option("--rounds", default=12, show_default=True, type=click.IntRange(10, 16))
 def hash_password_command(rounds: int) -> None:
     """Print a bcrypt hash for the users file (reads the password from a prompt or stdin)."""
-    from flowstatus.users import hash_password
+    from flowstatus.services.authentication import hash_password
 
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flowstatus.context import request_id
+from flowstatus.observability.request_context import request_id
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
@@ -40,7 +40,7 @@ def logging_config(level: str = "INFO", access_log: bool = False) -> dict[str, A
         },
         "root": {"level": level, "handlers": ["stderr"]},
         "loggers": {
-            "flowstatus.access": {"level": "INFO" if access_log else "WARNING", "propagate": True},
+            "flowstatus.domain.access": {"level": "INFO" if access_log else "WARNING", "propagate": True},
             "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
             "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
             "opensearch": {"level": "WARNING", "propagate": True},

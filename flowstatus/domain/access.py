@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from flowstatus.model import User, WorkflowState
+from flowstatus.domain.model import User, WorkflowState
 
 ADMIN_ROLE = "all_access"
 READ_ROLE = "flow_framework_read_access"

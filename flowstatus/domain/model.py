@@ -2,7 +2,7 @@
 
 These classes hold one state document of the Flow Framework plugin's
 ``.plugins-flow-framework-state`` index after marshmallow has loaded it
-(see :mod:`flowstatus.schemas`).  They are immutable so that the indexer can
+(see :mod:`flowstatus.schemas.state`).  They are immutable so that the indexer can
 compute a new state from an old one and compare the two.
 """
 

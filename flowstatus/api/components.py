@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from flowstatus.access import AccessPolicy
-from flowstatus.config import Settings
-from flowstatus.indexer import StatusIndexer
+from flowstatus.domain.access import AccessPolicy
+from flowstatus.settings import Settings
+from flowstatus.services.indexer import StatusIndexer
 from flowstatus.repository import StateRepository
-from flowstatus.watcher import StatusWatcher
+from flowstatus.services.long_poll import StatusWatcher
 
 EXTENSION_KEY = "flowstatus"
 

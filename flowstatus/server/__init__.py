@@ -1,0 +1,1 @@
+"""The production WSGI server that runs the app."""
