@@ -5,16 +5,16 @@ from __future__ import annotations
 from flask import Flask, g, request
 
 from flowstatus import ui
-from flowstatus.observability import metrics
-from flowstatus.domain.access import AccessPolicy
 from flowstatus.api import auth, bulk, error_handlers, health, observability, openapi, search, status
+from flowstatus.api.components import EXTENSION_KEY, Services
 from flowstatus.api.converters import CONVERTERS
 from flowstatus.api.params import response_options
-from flowstatus.api.components import EXTENSION_KEY, Services
-from flowstatus.settings import Settings, load_settings
-from flowstatus.services.indexer import StatusIndexer
+from flowstatus.domain.access import AccessPolicy
+from flowstatus.observability import metrics
 from flowstatus.repository import StateRepository
+from flowstatus.services.indexer import StatusIndexer
 from flowstatus.services.long_poll import StatusWatcher
+from flowstatus.settings import Settings, load_settings
 
 
 def _parse_response_options() -> None:

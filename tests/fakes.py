@@ -13,7 +13,6 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from flowstatus.errors import CorruptDocument, DocumentMissing, IndexMissing
 from flowstatus.repository import (
     Create,
     Delete,
@@ -26,6 +25,7 @@ from flowstatus.repository import (
     WriteOp,
     WriteResult,
 )
+from flowstatus.repository.errors import CorruptDocument, DocumentMissing, IndexMissing
 from flowstatus.schemas.state import dump_state, load_state
 
 PRIMARY_TERM = 1

@@ -18,12 +18,12 @@ from typing import TypeVar
 
 from flask import Flask, current_app, g, request
 
-from flowstatus.domain.access import Caller, Permission
 from flowstatus.api.components import services
-from flowstatus.settings import Settings
-from flowstatus.errors import ApiError, OpenSearchError, PluginError
+from flowstatus.api.errors import ApiError, OpenSearchError, PluginError
+from flowstatus.domain.access import Caller, Permission
 from flowstatus.domain.model import User
 from flowstatus.services.authentication import PasswordChecker, load_users
+from flowstatus.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -10,15 +10,15 @@ import time
 
 from flask import Blueprint, Response, request
 
-from flowstatus.domain.access import Permission
 from flowstatus.api.auth import requires
+from flowstatus.api.components import services
+from flowstatus.api.errors import NotAcceptableContentType, OpenSearchError
 from flowstatus.api.identity import current_caller
 from flowstatus.api.params import reject_unrecognized
 from flowstatus.api.response import json_response
-from flowstatus.api.components import services
-from flowstatus.services.event_lines import apply_lines, numbered_lines
-from flowstatus.errors import NotAcceptableContentType, OpenSearchError
+from flowstatus.domain.access import Permission
 from flowstatus.schemas.events import LINE_OUTCOMES
+from flowstatus.services.event_lines import apply_lines, numbered_lines
 
 bp = Blueprint("events", __name__)
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from flask import current_app
 
 from flowstatus.domain.access import AccessPolicy
-from flowstatus.settings import Settings
-from flowstatus.services.indexer import StatusIndexer
 from flowstatus.repository import StateRepository
+from flowstatus.services.indexer import StatusIndexer
 from flowstatus.services.long_poll import StatusWatcher
+from flowstatus.settings import Settings
 
 EXTENSION_KEY = "flowstatus"
 

@@ -13,15 +13,10 @@ import logging
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from flowstatus.api.errors import ApiError, PluginError
+from flowstatus.api.errors import MethodNotAllowed as OpenSearchMethodNotAllowed
 from flowstatus.api.response import json_response
-from flowstatus.errors import (
-    ApiError,
-    CorruptDocument,
-    PluginError,
-    StoreError,
-    StoreUnavailable,
-)
-from flowstatus.errors import MethodNotAllowed as OpenSearchMethodNotAllowed
+from flowstatus.repository.errors import CorruptDocument, StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from flowstatus.domain.access import Permission
 from flowstatus.api.auth import requires
-from flowstatus.api.response import json_response
 from flowstatus.api.components import services
-from flowstatus.errors import StoreError
+from flowstatus.api.response import json_response
+from flowstatus.domain.access import Permission
+from flowstatus.repository.errors import StoreError
 
 bp = Blueprint("health", __name__)
 

@@ -16,9 +16,9 @@ import uuid
 from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from flowstatus.observability import metrics
-from flowstatus.domain.access import Permission
 from flowstatus.api.auth import requires
+from flowstatus.domain.access import Permission
+from flowstatus.observability import metrics
 from flowstatus.observability.request_context import request_id
 
 bp = Blueprint("observability", __name__)

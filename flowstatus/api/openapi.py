@@ -15,11 +15,11 @@ from flask import Blueprint, Response
 from marshmallow import Schema, fields
 
 from flowstatus import __version__
-from flowstatus.domain.access import Permission
 from flowstatus.api.auth import requires
 from flowstatus.api.response import json_response
-from flowstatus.schemas.events import EventSchema
+from flowstatus.domain.access import Permission
 from flowstatus.domain.workflow_ids import MAX_ID_BYTES
+from flowstatus.schemas.events import EventSchema
 from flowstatus.schemas.state import EpochMillis, Resources, StatusSchema
 
 bp = Blueprint("openapi", __name__)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 from werkzeug.datastructures import MultiDict
 
-from flowstatus.errors import IllegalArgument, PluginError
+from flowstatus.api.errors import IllegalArgument, PluginError
 from flowstatus.domain.workflow_ids import workflow_id_problem
 
 # Parameters every OpenSearch route accepts (consumed by its REST channel).

@@ -12,16 +12,16 @@ from typing import Any
 import orjson
 from flask import Blueprint, Flask, Request, Response, current_app, request
 
-from flowstatus.domain.access import Caller, Permission
 from flowstatus.api.auth import requires
+from flowstatus.api.components import services
+from flowstatus.api.errors import ApiError, IllegalArgument, NotAcceptableContentType, OpenSearchError, PluginError
 from flowstatus.api.identity import current_caller
 from flowstatus.api.params import last, reject_unrecognized
 from flowstatus.api.response import json_response
-from flowstatus.api.components import services
-from flowstatus.settings import Settings
-from flowstatus.errors import ApiError, IllegalArgument, NotAcceptableContentType, OpenSearchError, PluginError
-from flowstatus.repository.opensearch_search import SearchIndexMissing, SearchRejected, StateSearch
+from flowstatus.domain.access import Caller, Permission
 from flowstatus.domain.search_scope import MissingTenant, SearchRefused, restrict, scope_for
+from flowstatus.repository.opensearch_search import SearchIndexMissing, SearchRejected, StateSearch
+from flowstatus.settings import Settings
 
 bp = Blueprint("search", __name__)
 
@@ -72,11 +72,11 @@ def init_app(app: Flask, settings: Settings) -> None:
 def search_states(body: dict[str, Any], caller: Caller) -> dict[str, Any]:
     """OpenSearch's response to ``body``, searched as ``caller`` may search.
 
-    Raises :class:`~flowstatus.errors.ApiError` subclasses carrying the
+    Raises :class:`~flowstatus.api.errors.ApiError` subclasses carrying the
     plugin's answers: 400 for a refused or invalid search (OpenSearch's own
     body when OpenSearch refused it), 403 without a tenant under
     multi-tenancy, 404 :class:`StateIndexMissing`.  Store outages raise
-    :class:`~flowstatus.errors.StoreUnavailable` (503).
+    :class:`~flowstatus.repository.errors.StoreUnavailable` (503).
     """
     settings = services().settings
     try:

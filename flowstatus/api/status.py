@@ -12,9 +12,10 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, request
 
-from flowstatus.domain.access import Permission
 from flowstatus.api import etag
 from flowstatus.api.auth import requires
+from flowstatus.api.components import services
+from flowstatus.api.errors import PluginError
 from flowstatus.api.identity import current_caller
 from flowstatus.api.params import (
     check_workflow_id,
@@ -24,10 +25,10 @@ from flowstatus.api.params import (
     reject_unrecognized,
 )
 from flowstatus.api.response import json_response, options
-from flowstatus.api.components import services
-from flowstatus.errors import CorruptDocument, DocumentMissing, IndexMissing, PluginError
+from flowstatus.domain.access import Permission
 from flowstatus.domain.model import State
 from flowstatus.repository import Lookup, Versioned
+from flowstatus.repository.errors import CorruptDocument, DocumentMissing, IndexMissing
 from flowstatus.schemas.state import render_status
 from flowstatus.services.long_poll import TIMED_OUT, TooManyWaiters
 

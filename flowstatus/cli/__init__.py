@@ -9,9 +9,9 @@ import time
 
 import click
 
-from flowstatus.settings import load_settings
 from flowstatus.server.gunicorn import WORKER_CLASSES, ServerOptions, default_workers, shared_metrics
 from flowstatus.server.gunicorn import serve as run_server
+from flowstatus.settings import load_settings
 
 EXAMPLE_ID = "8xL8bowB8y25Tqfenm50"
 
@@ -38,7 +38,7 @@ def main() -> None:
 @main.command("init-index")
 def init_index() -> None:
     """Create the state index with the plugin's mapping, or upgrade an older one in place."""
-    from flowstatus.errors import StoreError
+    from flowstatus.repository.errors import StoreError
 
     settings = _settings()
     try:
@@ -86,10 +86,10 @@ def ingest(source, batch_size: int) -> None:  # type: ignore[no-untyped-def]
     """
     import os
 
-    from flowstatus.errors import StoreUnavailable
-    from flowstatus.services.indexer import StatusIndexer
     from flowstatus.cli.ingest import Tally, apply_batch, batches
     from flowstatus.cli.progress import progress_bar
+    from flowstatus.repository.errors import StoreUnavailable
+    from flowstatus.services.indexer import StatusIndexer
 
     settings = _settings()
     indexer = StatusIndexer(_repository(settings), retries=settings.conflict_retries)
@@ -162,7 +162,7 @@ def serve(host: str, port: int, workers: int, worker_class: str, threads: int, a
                             access_log=settings.access_log, log_level=settings.log_level)
     with shared_metrics():
         if init:
-            from flowstatus.errors import StoreError
+            from flowstatus.repository.errors import StoreError
 
             try:
                 report = _repository(settings).ensure_index()

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from flowstatus.services.event_lines import LineOutcome, apply_lines
-from flowstatus.errors import StoreUnavailable
-from flowstatus.services.indexer import StatusIndexer
 from flowstatus.domain.transitions import Result
+from flowstatus.repository.errors import StoreUnavailable
+from flowstatus.services.event_lines import LineOutcome, apply_lines
+from flowstatus.services.indexer import StatusIndexer
 
 _END = object()
 

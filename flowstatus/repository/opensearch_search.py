@@ -2,7 +2,7 @@
 
 Bodies arrive here already restricted (:mod:`flowstatus.domain.search_scope`);
 this module only runs them, bounded in time, and says what OpenSearch
-answered in the terms of :mod:`flowstatus.errors`.
+answered in the terms of :mod:`flowstatus.repository.errors`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy import exceptions as os_exc
 
-from flowstatus.settings import Settings
-from flowstatus.errors import IndexMissing, StoreError, StoreUnavailable
+from flowstatus.repository.errors import IndexMissing, StoreError, StoreUnavailable
 from flowstatus.repository.opensearch_state import UNAVAILABLE_STATUSES, _translated, build_client
 from flowstatus.repository.port import StateRepository
+from flowstatus.settings import Settings
 
 # OpenSearch stops the search at the timeout and answers with what it has
 # (``timed_out: true``); waiting this much longer lets that answer arrive
@@ -65,9 +65,9 @@ class StateSearch:
         replaces it by its request timeout; a search that reached it partly
         answers with ``timed_out: true``.  Raises :class:`SearchIndexMissing`,
         :class:`SearchRejected` for a search OpenSearch refused,
-        :class:`~flowstatus.errors.StoreUnavailable` when OpenSearch cannot
+        :class:`~flowstatus.repository.errors.StoreUnavailable` when OpenSearch cannot
         be reached, is overloaded, or failed the whole search on time, and
-        :class:`~flowstatus.errors.StoreError` for any other failure.
+        :class:`~flowstatus.repository.errors.StoreError` for any other failure.
         """
         request = {**body, "timeout": f"{max(1, round(self.timeout * 1000))}ms"}
         with _translated("search"):

@@ -20,9 +20,8 @@ from opensearchpy import JSONSerializer, OpenSearch, Transport
 from opensearchpy import exceptions as os_exc
 
 from flowstatus.observability import metrics
-from flowstatus.settings import Settings
 from flowstatus.observability.request_context import request_id
-from flowstatus.errors import (
+from flowstatus.repository.errors import (
     CorruptDocument,
     DocumentMissing,
     IndexMissing,
@@ -43,6 +42,7 @@ from flowstatus.repository.port import (
     WriteResult,
 )
 from flowstatus.schemas.state import dump_state, load_state
+from flowstatus.settings import Settings
 
 MAPPING: dict[str, Any] = json.loads(
     resources.files("flowstatus.repository").joinpath("mappings/workflow-state.json").read_text()

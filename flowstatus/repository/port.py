@@ -12,8 +12,8 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from flowstatus.errors import CorruptDocument
 from flowstatus.domain.model import WorkflowState
+from flowstatus.repository.errors import CorruptDocument
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class IndexReport(enum.Enum):
 class StateRepository(abc.ABC):
     """Reads and writes workflow-state documents.
 
-    Every method may raise :class:`flowstatus.errors.StoreUnavailable` when the
+    Every method may raise :class:`flowstatus.repository.errors.StoreUnavailable` when the
     store cannot be reached in time; nothing else about the transport leaks.
     """
 
@@ -95,7 +95,7 @@ class StateRepository(abc.ABC):
         """Create the state index with the plugin's mapping, or upgrade an older one in place.
 
         Idempotent; safe to race with another creator.  Raises
-        :class:`flowstatus.errors.MappingConflict` if an old mapping cannot be
+        :class:`flowstatus.repository.errors.MappingConflict` if an old mapping cannot be
         upgraded without a reindex.
         """
 
@@ -107,9 +107,9 @@ class StateRepository(abc.ABC):
     def get(self, workflow_id: str) -> Versioned:
         """A realtime read of one state (no refresh needed after a write).
 
-        Raises :class:`~flowstatus.errors.IndexMissing`,
-        :class:`~flowstatus.errors.DocumentMissing` or
-        :class:`~flowstatus.errors.CorruptDocument`.
+        Raises :class:`~flowstatus.repository.errors.IndexMissing`,
+        :class:`~flowstatus.repository.errors.DocumentMissing` or
+        :class:`~flowstatus.repository.errors.CorruptDocument`.
         """
 
     @abc.abstractmethod
@@ -117,8 +117,8 @@ class StateRepository(abc.ABC):
         """Realtime reads of several states in one round trip.
 
         Each id maps to its :class:`Versioned`, ``None`` if missing, or a
-        :class:`~flowstatus.errors.CorruptDocument`.  Raises
-        :class:`~flowstatus.errors.IndexMissing` if the index does not exist.
+        :class:`~flowstatus.repository.errors.CorruptDocument`.  Raises
+        :class:`~flowstatus.repository.errors.IndexMissing` if the index does not exist.
         """
 
     @abc.abstractmethod

@@ -15,8 +15,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, post_
 from marshmallow_oneofschema import OneOfSchema
 
 from flowstatus.domain.events import Event, EventKind
-from flowstatus.domain.workflow_ids import workflow_id_problem
 from flowstatus.domain.model import RESOURCE_TYPE_BY_STEP, ResourceCreated
+from flowstatus.domain.workflow_ids import workflow_id_problem
 from flowstatus.schemas.state import UserSchema
 
 MAX_TEXT = 32_766  # longest keyword term Lucene indexes; longer values never belong here

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flowstatus.domain.access import ANONYMOUS, Caller
-from flowstatus.schemas.events import EventParseError, parse_event
 from flowstatus.domain.events import Event
+from flowstatus.schemas.events import EventParseError, parse_event
 from flowstatus.services.indexer import EventResult, StatusIndexer
 
 

@@ -23,9 +23,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from flowstatus.domain.access import ANONYMOUS, OPEN, AccessPolicy, Caller
-from flowstatus.errors import CorruptDocument, IndexMissing, StoreUnavailable
 from flowstatus.domain.events import Event, EventKind
 from flowstatus.domain.model import WorkflowState
+from flowstatus.domain.transitions import Applied, Refused, Result, decide
 from flowstatus.repository import (
     Create,
     Delete,
@@ -37,7 +37,7 @@ from flowstatus.repository import (
     WriteOp,
     WriteResult,
 )
-from flowstatus.domain.transitions import Applied, Refused, Result, decide
+from flowstatus.repository.errors import CorruptDocument, IndexMissing, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ class StatusIndexer:
 
         Never raises for one event's failure: refusals (404, 409), exhausted
         retries (409) and unavailable shards (503) are per-event results.
-        Raises :class:`flowstatus.errors.StoreUnavailable` if OpenSearch
+        Raises :class:`flowstatus.repository.errors.StoreUnavailable` if OpenSearch
         cannot be reached at all; then nothing of the batch may be assumed
         written or unwritten, and re-sending it is safe (events are idempotent).
         Thread-safe; concurrent calls are combined into shared rounds, in

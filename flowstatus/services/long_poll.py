@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flowstatus.errors import IndexMissing, StoreError
 from flowstatus.repository import Lookup, StateRepository
+from flowstatus.repository.errors import IndexMissing, StoreError
 
 log = logging.getLogger(__name__)
 

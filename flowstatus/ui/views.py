@@ -13,13 +13,14 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 
-from flowstatus.domain.access import Permission
 from flowstatus.api.auth import requires
+from flowstatus.api.errors import ApiError
 from flowstatus.api.identity import current_caller
 from flowstatus.api.params import reject_unrecognized
 from flowstatus.api.search import StateIndexMissing, search_states
-from flowstatus.errors import ApiError, StoreError, StoreUnavailable
+from flowstatus.domain.access import Permission
 from flowstatus.domain.model import State
+from flowstatus.repository.errors import StoreError, StoreUnavailable
 from flowstatus.ui import display
 from flowstatus.ui.listing import (
     PageArgumentError,

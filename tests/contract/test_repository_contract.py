@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from flowstatus.settings import Settings
-from flowstatus.errors import DocumentMissing, IndexMissing
 from flowstatus.domain.model import ResourceCreated, User, WorkflowState
 from flowstatus.repository import Create, Delete, IndexReport, Outcome, Replace, StateRepository
+from flowstatus.repository.errors import DocumentMissing, IndexMissing
+from flowstatus.settings import Settings
 from tests.conftest import new_id
 from tests.fakes import InMemoryStateRepository
 

@@ -28,9 +28,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from flowstatus.app import create_app
-from flowstatus.settings import Settings
 from flowstatus.repository.opensearch_state import OpenSearchStateRepository
 from flowstatus.schemas.state import STATE_KEYS, load_state
+from flowstatus.settings import Settings
 
 EXAMPLES = int(os.environ.get("FLOWSTATUS_FUZZ_EXAMPLES", "1000"))
 SENT: Counter[str] = Counter()

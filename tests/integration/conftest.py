@@ -14,10 +14,10 @@ from flask.testing import FlaskClient
 from opensearchpy import OpenSearch
 from werkzeug.serving import make_server
 
-from flowstatus.domain.access import ANONYMOUS, Caller
 from flowstatus.app import create_app
-from flowstatus.settings import Settings
+from flowstatus.domain.access import ANONYMOUS, Caller
 from flowstatus.repository.opensearch_state import OpenSearchStateRepository
+from flowstatus.settings import Settings
 
 
 @pytest.fixture

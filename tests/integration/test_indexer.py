@@ -10,13 +10,13 @@ import pytest
 from flask.testing import FlaskClient
 from opensearchpy import OpenSearch
 
-from flowstatus.settings import Settings
-from flowstatus.schemas.events import parse_event
 from flowstatus.domain.events import Event, EventKind
-from flowstatus.services.indexer import EventRefused, StatusIndexer
 from flowstatus.domain.model import ResourceCreated
 from flowstatus.repository.opensearch_state import OpenSearchStateRepository
+from flowstatus.schemas.events import parse_event
 from flowstatus.schemas.state import STATE_KEYS, load_state
+from flowstatus.services.indexer import EventRefused, StatusIndexer
+from flowstatus.settings import Settings
 from tests.conftest import new_id
 from tests.transition_table import CASES, Case
 

@@ -16,9 +16,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from flowstatus.app import create_app
-from flowstatus.settings import Settings
 from flowstatus.observability.logs import logging_config
 from flowstatus.repository.opensearch_state import OpenSearchStateRepository
+from flowstatus.settings import Settings
 from tests.conftest import new_id
 
 STATUS = "/_plugins/_flow_framework/workflow/{}/_status"

@@ -12,11 +12,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from flowstatus.app import create_app
-from flowstatus.settings import Settings
 from flowstatus.domain.events import Event, EventKind
-from flowstatus.services.indexer import StatusIndexer
 from flowstatus.domain.model import ResourceCreated
 from flowstatus.repository.opensearch_state import OpenSearchStateRepository
+from flowstatus.services.indexer import StatusIndexer
+from flowstatus.settings import Settings
 from tests.conftest import new_id
 
 STATUS = "/_plugins/_flow_framework/workflow/{}/_status"

@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 from opensearchpy import OpenSearch
 
-from flowstatus.settings import Settings
-from flowstatus.errors import CorruptDocument, MappingConflict
 from flowstatus.repository import IndexReport
+from flowstatus.repository.errors import CorruptDocument, MappingConflict
 from flowstatus.repository.opensearch_state import MAPPING, OpenSearchStateRepository
+from flowstatus.settings import Settings
 from tests.conftest import new_id
 
 

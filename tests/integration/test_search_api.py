@@ -14,11 +14,11 @@ import pytest
 from flask.testing import FlaskClient
 from opensearchpy import OpenSearch, helpers
 
-from flowstatus.domain.access import ANONYMOUS, Caller
 from flowstatus.app import create_app
-from flowstatus.settings import Settings
+from flowstatus.domain.access import ANONYMOUS, Caller
 from flowstatus.domain.model import User
 from flowstatus.repository.opensearch_state import OpenSearchStateRepository
+from flowstatus.settings import Settings
 from tests.integration.conftest import client_as, seeded_state_index
 
 SEARCH = "/_plugins/_flow_framework/workflow/state/_search"
@@ -328,8 +328,8 @@ def test_bad_requests_are_400_with_the_reason(
 
 def test_reasons_of_body_errors() -> None:
     # The exact wording, for the cases OpenSearch words itself.
+    from flowstatus.api.errors import OpenSearchError
     from flowstatus.api.search import _parse
-    from flowstatus.errors import OpenSearchError
 
     with pytest.raises(OpenSearchError, match=r"^Expected \[START_OBJECT\] but found \[VALUE_STRING\]$"):
         _parse(b'"x"')

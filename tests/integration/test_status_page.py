@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from flowstatus.domain.access import ANONYMOUS, Caller
 from flowstatus.app import create_app
-from flowstatus.settings import Settings
+from flowstatus.domain.access import ANONYMOUS, Caller
 from flowstatus.domain.model import User
+from flowstatus.settings import Settings
 from flowstatus.ui.display import duration, iso_time, utc_time
 from flowstatus.ui.listing import ListRequest
 from tests.integration.conftest import client_as, seeded_state_index

@@ -19,10 +19,10 @@ import pytest
 from flask import Flask
 
 from flowstatus.app import create_app
-from flowstatus.settings import Settings
 from flowstatus.domain.events import Event, EventKind
-from flowstatus.services.indexer import StatusIndexer
 from flowstatus.domain.model import ResourceCreated
+from flowstatus.services.indexer import StatusIndexer
+from flowstatus.settings import Settings
 from tests.conftest import IN_CI
 
 UI = "/_flowstatus/ui"

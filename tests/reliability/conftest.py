@@ -29,10 +29,10 @@ from typing import Any
 
 import pytest
 
-from flowstatus.settings import Settings
 from devtools.opensearch import LocalCluster, start_cluster
 from devtools.opensearch.util import free_ports, get_json
 from flowstatus.repository.opensearch_state import OpenSearchStateRepository
+from flowstatus.settings import Settings
 
 STATUS_PATH = "/_plugins/_flow_framework/workflow/{}/_status"
 BULK_PATH = "/_flowstatus/_bulk"

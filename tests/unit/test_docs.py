@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flowstatus.settings import ENV_VARS
 from flowstatus.cli.event_reference import BEGIN, END, events_markdown
+from flowstatus.settings import ENV_VARS
 
 README = (Path(__file__).parents[2] / "README.md").read_text()
 

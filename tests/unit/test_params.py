@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from flowstatus.api.errors import IllegalArgument, PluginError
 from flowstatus.api.params import (
     check_workflow_id,
     param_bool,
     reject_unrecognized,
     response_options,
 )
-from flowstatus.errors import IllegalArgument, PluginError
 
 
 @pytest.mark.parametrize(

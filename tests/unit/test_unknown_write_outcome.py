@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from flowstatus.errors import StoreUnavailable
 from flowstatus.domain.events import Event, EventKind
-from flowstatus.services.indexer import StatusIndexer
 from flowstatus.domain.model import ResourceCreated, WorkflowState
 from flowstatus.repository import Create
+from flowstatus.repository.errors import StoreUnavailable
+from flowstatus.services.indexer import StatusIndexer
 from tests.fakes import InMemoryStateRepository
 
 R = ResourceCreated("create_index", "s1", "index_name", "idx")

@@ -1,43 +1,12 @@
-"""Exceptions, by layer.
+"""HTTP error answers: :class:`ApiError` subclasses.
 
-The repository raises :class:`StoreError` subclasses, which say what happened
-to the store and nothing about HTTP.  The HTTP layer raises :class:`ApiError`
-subclasses, which carry the status and the body the Flow Framework plugin (or
+Each carries the status and the body the Flow Framework plugin (or
 OpenSearch itself) would answer with; one error handler renders them.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-
-class StoreError(Exception):
-    """Something the state store reported or failed to report."""
-
-
-class StoreUnavailable(StoreError):
-    """OpenSearch could not be reached, timed out, or is overloaded; retrying may succeed."""
-
-
-class IndexMissing(StoreError):
-    """The state index does not exist."""
-
-
-class DocumentMissing(StoreError):
-    """No state document has this workflow id."""
-
-
-class CorruptDocument(StoreError):
-    """A stored document does not load as a workflow state."""
-
-    def __init__(self, workflow_id: str, problems: Any) -> None:
-        super().__init__(f"state document {workflow_id!r} does not load: {problems}")
-        self.workflow_id = workflow_id
-        self.problems = problems
-
-
-class MappingConflict(StoreError):
-    """The existing index's mapping cannot be upgraded in place to the plugin's."""
 
 
 class ApiError(Exception):

@@ -1,0 +1,38 @@
+"""What the state store reports: :class:`StoreError` and its subclasses.
+
+They say what happened to the store and nothing about HTTP; the API layer
+decides what a client sees.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class StoreError(Exception):
+    """Something the state store reported or failed to report."""
+
+
+class StoreUnavailable(StoreError):
+    """OpenSearch could not be reached, timed out, or is overloaded; retrying may succeed."""
+
+
+class IndexMissing(StoreError):
+    """The state index does not exist."""
+
+
+class DocumentMissing(StoreError):
+    """No state document has this workflow id."""
+
+
+class CorruptDocument(StoreError):
+    """A stored document does not load as a workflow state."""
+
+    def __init__(self, workflow_id: str, problems: Any) -> None:
+        super().__init__(f"state document {workflow_id!r} does not load: {problems}")
+        self.workflow_id = workflow_id
+        self.problems = problems
+
+
+class MappingConflict(StoreError):
+    """The existing index's mapping cannot be upgraded in place to the plugin's."""
