@@ -17,7 +17,7 @@ from flowstatus.api.identity import current_caller
 from flowstatus.api.params import reject_unrecognized
 from flowstatus.api.response import json_response
 from flowstatus.domain.access import Permission
-from flowstatus.schemas.events import LINE_OUTCOMES
+from flowstatus.schemas.bulk import LINE_OUTCOMES
 from flowstatus.services.event_lines import apply_lines, numbered_lines
 
 bp = Blueprint("events", __name__)

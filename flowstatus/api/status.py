@@ -88,7 +88,7 @@ def _filtered() -> bool:
 def _check_access(workflow_id: str, versioned: Versioned) -> None:
     refusal = services().policy.refusal(current_caller(), versioned.state, workflow_id)
     if refusal:
-        raise PluginError(refusal.status, refusal.message)
+        raise PluginError(403, refusal.message)
 
 
 def _not_found(workflow_id: str) -> PluginError:

@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from flowstatus.domain.transitions import Result
+from flowstatus.domain.outcomes import LineOutcome, Result
 from flowstatus.repository.errors import StoreUnavailable
-from flowstatus.services.event_lines import LineOutcome, apply_lines
+from flowstatus.schemas.bulk import item_status
+from flowstatus.services.event_lines import apply_lines
 from flowstatus.services.indexer import StatusIndexer
 
 _END = object()
@@ -38,7 +39,7 @@ class Tally:
         self.last_line = max(self.last_line, outcome.line)
         result = outcome.result
         if result is None or not result.ok:
-            reason = outcome.parse_error if result is None else f"{result.status} {result.reason}"
+            reason = outcome.parse_error if result is None else f"{item_status(result)} {result.reason}"
             self.rejected.append((outcome.line, reason or "rejected"))
         elif result.result is Result.NOOP:
             self.noops += 1

@@ -60,7 +60,8 @@ ANONYMOUS = Caller()
 
 @dataclass(frozen=True)
 class Refusal:
-    status: int
+    """The caller may not touch the workflow; ``message`` is the plugin's wording."""
+
     message: str
 
 
@@ -83,11 +84,11 @@ class AccessPolicy:
         refused to everyone else, as the plugin does since 3.5.
         """
         if self.multi_tenancy and state.tenant_id != caller.tenant_id:
-            return Refusal(403, "No permission to access this resource")
+            return Refusal("No permission to access this resource")
         if self.filter_by_backend_roles and not caller.is_admin:
             stored = set(state.user.backend_roles) if state.user else set()
             if not stored & set(caller.backend_roles):
-                return Refusal(403, f"User does not have permissions to access workflow: {workflow_id}")
+                return Refusal(f"User does not have permissions to access workflow: {workflow_id}")
         return None
 
 

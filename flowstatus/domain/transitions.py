@@ -11,20 +11,13 @@ nothing (``Result.NOOP``), so re-delivered events are harmless.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flowstatus.domain.events import Event, EventKind
 from flowstatus.domain.model import ProvisioningProgress as Progress
 from flowstatus.domain.model import State, WorkflowState
-
-
-class Result(str, enum.Enum):
-    CREATED = "created"
-    UPDATED = "updated"
-    DELETED = "deleted"
-    NOOP = "noop"
+from flowstatus.domain.outcomes import Rejection, Result
 
 
 @dataclass(frozen=True)
@@ -39,8 +32,7 @@ class Applied:
 class Refused:
     """The event does not apply to the current state; nothing may be written for it."""
 
-    status: int  # 404 no state, 409 not allowed from the current state
-    error_type: str
+    rejection: Rejection  # NOT_FOUND (no state) or ILLEGAL_TRANSITION
     reason: str
 
 
@@ -48,13 +40,12 @@ Decision = Applied | Refused
 
 
 def _missing(event: Event) -> Refused:
-    return Refused(404, "document_missing_exception", f"Workflow state not found for {event.workflow_id}")
+    return Refused(Rejection.NOT_FOUND, f"Workflow state not found for {event.workflow_id}")
 
 
 def _not_from(current: WorkflowState, event: Event, allowed: str) -> Refused:
     return Refused(
-        409,
-        "illegal_state_transition_exception",
+        Rejection.ILLEGAL_TRANSITION,
         f"Cannot apply {event.kind.value} to workflow {event.workflow_id}: its state is "
         f"{current.state} (provisioning_progress {current.provisioning_progress}); {allowed}",
     )
@@ -84,8 +75,7 @@ def _provision_started(current: WorkflowState, event: Event, now: int) -> Decisi
     if event.reprovision:
         if current.state not in (State.COMPLETED, State.FAILED):
             return Refused(
-                409,
-                "illegal_state_transition_exception",
+                Rejection.ILLEGAL_TRANSITION,
                 "The template can not be reprovisioned unless its provisioning state is DONE or "
                 f"FAILED: {event.workflow_id}",
             )
@@ -96,8 +86,7 @@ def _provision_started(current: WorkflowState, event: Event, now: int) -> Decisi
         started = current.evolve(resources_created=())
     else:
         return Refused(
-            409,
-            "illegal_state_transition_exception",
+            Rejection.ILLEGAL_TRANSITION,
             f"The workflow provisioning state is {current.provisioning_progress} and can not be "
             f"provisioned unless its state is NOT_STARTED: {event.workflow_id}. "
             "Deprovision the workflow to reset the state.",

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, post_load, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 from marshmallow_oneofschema import OneOfSchema
 
 from flowstatus.domain.events import Event, EventKind
@@ -199,30 +199,3 @@ def parse_event(line: bytes | str) -> Event:
         return EVENT_SCHEMA.load(data)
     except ValidationError as exc:
         raise EventParseError("; ".join(_flatten(exc.messages))) from None
-
-
-class LineOutcomeSchema(Schema):
-    """One item of the bulk response, shaped like an item of OpenSearch's ``_bulk``:
-    ``{"<event>": {"workflow_id", "status", "result", "_seq_no", "_primary_term"}}`` or,
-    on failure, ``{"<event>": {"workflow_id", "status", "error": {"type", "reason"}}}``;
-    a line that does not parse is ``{"invalid": {"line", "status": 400, "error"}}``.
-    """
-
-    @post_dump(pass_original=True)
-    def _item(self, data: dict[str, Any], outcome: Any, **kwargs: Any) -> dict[str, Any]:
-        result = outcome.result
-        if result is None:
-            error = {"type": "parse_exception", "reason": outcome.parse_error}
-            return {"invalid": {"line": outcome.line, "status": 400, "error": error}}
-        item: dict[str, Any] = {"workflow_id": result.event.workflow_id, "status": result.status}
-        if result.ok:
-            item["result"] = result.result.value
-            if result.seq_no is not None:
-                item["_seq_no"] = result.seq_no
-                item["_primary_term"] = result.primary_term
-        else:
-            item["error"] = {"type": result.error_type, "reason": result.reason}
-        return {result.event.kind.value: item}
-
-
-LINE_OUTCOMES = LineOutcomeSchema(many=True)

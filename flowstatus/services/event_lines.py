@@ -7,25 +7,12 @@ not parse is reported and skipped, the others go to the indexer as one batch.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from flowstatus.domain.access import ANONYMOUS, Caller
 from flowstatus.domain.events import Event
+from flowstatus.domain.outcomes import LineOutcome
 from flowstatus.schemas.events import EventParseError, parse_event
-from flowstatus.services.indexer import EventResult, StatusIndexer
-
-
-@dataclass(frozen=True)
-class LineOutcome:
-    """What became of one line: ``result`` if it parsed, else ``parse_error``."""
-
-    line: int
-    result: EventResult | None = None
-    parse_error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.result is not None and self.result.ok
+from flowstatus.services.indexer import StatusIndexer
 
 
 def numbered_lines(data: bytes) -> list[tuple[int, bytes]]:

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from flowstatus.domain.access import ANONYMOUS, OPEN, AccessPolicy, Caller
 from flowstatus.domain.events import Event, EventKind
 from flowstatus.domain.model import WorkflowState
-from flowstatus.domain.transitions import Applied, Refused, Result, decide
+from flowstatus.domain.outcomes import EventResult, Rejection, Result
+from flowstatus.domain.transitions import Applied, Refused, decide
 from flowstatus.repository import (
     Create,
     Delete,
@@ -44,23 +45,6 @@ log = logging.getLogger(__name__)
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-@dataclass(frozen=True)
-class EventResult:
-    """The outcome of one event, shaped like an item of OpenSearch's ``_bulk`` response."""
-
-    event: Event
-    status: int
-    result: Result | None = None
-    seq_no: int | None = None
-    primary_term: int | None = None
-    error_type: str | None = None
-    reason: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status < 300
 
 
 class EventRefused(Exception):
@@ -156,8 +140,8 @@ class StatusIndexer:
     def apply(self, events: Sequence[Event], caller: Caller = ANONYMOUS) -> list[EventResult]:
         """Apply ``events`` in order per workflow; one result per event, in input order.
 
-        Never raises for one event's failure: refusals (404, 409), exhausted
-        retries (409) and unavailable shards (503) are per-event results.
+        Never raises for one event's failure: refusals, exhausted retries and
+        unavailable shards are per-event results (see :class:`Rejection`).
         Raises :class:`flowstatus.repository.errors.StoreUnavailable` if OpenSearch
         cannot be reached at all; then nothing of the batch may be assumed
         written or unwritten, and re-sending it is safe (events are idempotent).
@@ -228,7 +212,7 @@ class StatusIndexer:
                     for i in by_workflow[wid]:
                         if results[i] is None:
                             reason = _gave_up(events[i], attempt + 1)
-                            results[i] = EventResult(events[i], 409, error_type="version_conflict_engine_exception", reason=reason)
+                            results[i] = EventResult(events[i], rejection=Rejection.CONFLICT, reason=reason)
                 break
             if self.on_retry:
                 self.on_retry(len(conflicted))
@@ -262,7 +246,8 @@ class StatusIndexer:
             found = lookups.get(wid)
             if isinstance(found, CorruptDocument):
                 for i in by_workflow[wid]:
-                    results[i] = EventResult(events[i], 502, error_type="parse_exception", reason=f"Failed to parse workflowState: {wid}")
+                    reason = f"Failed to parse workflowState: {wid}"
+                    results[i] = EventResult(events[i], rejection=Rejection.CORRUPT, reason=reason)
                 continue
             fold = self._fold(events, callers, by_workflow[wid], found, results, now)
             op = _write_op(wid, found, fold.final)
@@ -279,9 +264,9 @@ class StatusIndexer:
             elif written.outcome is Outcome.CONFLICT:
                 conflicted.append(op.workflow_id)
             else:
-                status = 503 if written.outcome is Outcome.UNAVAILABLE else 502
+                rejection = Rejection.UNAVAILABLE if written.outcome is Outcome.UNAVAILABLE else Rejection.STORE_FAILED
                 for i, _ in fold.applied:
-                    results[i] = EventResult(events[i], status, error_type="store_exception", reason=written.error)
+                    results[i] = EventResult(events[i], rejection=rejection, reason=written.error)
         return conflicted
 
     def _write(self, ops: list[WriteOp], folds: dict[str, _Fold], retry_unknown: bool = True) -> list[WriteResult]:
@@ -328,11 +313,11 @@ class StatusIndexer:
         for i in indices:
             refusal = state and self.policy.refusal(callers[i], state, events[i].workflow_id)
             if refusal:
-                results[i] = EventResult(events[i], refusal.status, error_type="security_exception", reason=refusal.message)
+                results[i] = EventResult(events[i], rejection=Rejection.FORBIDDEN, reason=refusal.message)
                 continue
             decision = decide(state, events[i], now)
             if isinstance(decision, Refused):
-                results[i] = EventResult(events[i], decision.status, error_type=decision.error_type, reason=decision.reason)
+                results[i] = EventResult(events[i], rejection=decision.rejection, reason=decision.reason)
             else:
                 assert isinstance(decision, Applied)
                 state = decision.state
@@ -351,5 +336,4 @@ class StatusIndexer:
         if seq_no is None and fold.read is not None:
             seq_no, primary_term = fold.read.seq_no, fold.read.primary_term
         for i, result in fold.applied:
-            status = 201 if result is Result.CREATED else 200
-            results[i] = EventResult(events[i], status, result, seq_no, primary_term)
+            results[i] = EventResult(events[i], result, seq_no, primary_term)

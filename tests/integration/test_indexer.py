@@ -13,6 +13,7 @@ from opensearchpy import OpenSearch
 from flowstatus.domain.events import Event, EventKind
 from flowstatus.domain.model import ResourceCreated
 from flowstatus.repository.opensearch_state import OpenSearchStateRepository
+from flowstatus.schemas.bulk import item_status
 from flowstatus.schemas.events import parse_event
 from flowstatus.schemas.state import STATE_KEYS, load_state
 from flowstatus.services.indexer import EventRefused, StatusIndexer
@@ -28,7 +29,7 @@ def stored(raw: OpenSearch, index: str, wid: str) -> tuple[dict | None, int | No
 
 def apply_python(indexer: StatusIndexer, _client: FlaskClient, line: dict) -> tuple[int, str | None]:
     (result,) = indexer.apply([parse_event(orjson.dumps(line))])
-    return result.status, result.result.value if result.result else None
+    return item_status(result), result.result.value if result.result else None
 
 
 def apply_rest(_indexer: StatusIndexer, client: FlaskClient, line: dict) -> tuple[int, str | None]:
@@ -84,7 +85,7 @@ def test_sixteen_writers_lose_and_double_nothing(
                         indexer.record(event)
                         break
                     except EventRefused as exc:
-                        assert exc.result.status == 409, exc.result.reason
+                        assert item_status(exc.result) == 409, exc.result.reason
                         retries["resent"] += 1
         except BaseException as exc:  # noqa: BLE001 - surfaced by the assertion below
             failures.append(exc)
@@ -118,7 +119,7 @@ def test_a_batch_of_appends_to_one_workflow_is_one_write(repository: OpenSearchS
     events = [Event(EventKind.RESOURCE_CREATED, wid, resource=ResourceCreated("create_index", f"s{i}", "index_name", f"i{i}"))
               for i in range(200)]
     results = indexer.apply(events)
-    assert all(r.status == 200 for r in results)
+    assert all(item_status(r) == 200 for r in results)
     source, after = stored(raw, state_index, wid)
     assert after == before + 1
     assert len(source["resources_created"]) == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from flowstatus.schemas.bulk import item_status
 from flowstatus.schemas.events import parse_event
 from flowstatus.services.indexer import StatusIndexer
 from tests.fakes import InMemoryStateRepository
@@ -25,11 +26,11 @@ def test_transition(case: Case) -> None:
         repo.put_raw(wid, case.doc(wid, case.before))
     indexer = StatusIndexer(repo, clock=lambda: 4242)
     (result,) = indexer.apply([parse_event(orjson.dumps(case.event_for(wid)))])
-    assert result.status == case.status, result.reason
+    assert item_status(result) == case.status, result.reason
     assert (result.result.value if result.result else None) == case.result
     assert raw_doc(repo, wid) == case.doc(wid, case.after)
     if case.status >= 400:
-        assert result.reason and result.error_type
+        assert result.reason and result.rejection
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.status < 400], ids=[c.name for c in CASES if c.status < 400])

@@ -41,7 +41,7 @@ def test_an_unknown_outcome_is_read_back(applied: bool) -> None:
     provisioning(repo)
     repo.failures, repo.writes = 1, 0
     (result,) = StatusIndexer(repo, sleep=lambda s: None).apply([Event(EventKind.RESOURCE_CREATED, "wf", resource=R)])
-    assert result.status == 200 and result.result is not None
+    assert result.ok and result.result is not None
     assert repo.get("wf").state.resources_created == (R,)
     assert repo.writes == (1 if applied else 2), "an applied write was sent again" if applied else "not retried"
 
