@@ -1,19 +1,17 @@
-"""The app factory: the single place where flowstatus is wired together."""
+"""The app factory: Flask, wired from the composition root."""
 
 from __future__ import annotations
 
 from flask import Flask, g, request
 
 from flowstatus import ui
-from flowstatus.api import auth, bulk, error_handlers, health, observability, openapi, search, status
-from flowstatus.api.components import EXTENSION_KEY, Services
+from flowstatus.api import auth, bulk, error_handlers, health, observability, openapi, status
+from flowstatus.api import search as search_route
+from flowstatus.api.components import attach
 from flowstatus.api.converters import CONVERTERS
 from flowstatus.api.params import response_options
-from flowstatus.domain.access import AccessPolicy
-from flowstatus.observability import metrics
-from flowstatus.repository import StateRepository
-from flowstatus.services.indexer import StatusIndexer
-from flowstatus.services.long_poll import StatusWatcher
+from flowstatus.composition import Components
+from flowstatus.repository.port import StateRepository, StateSearch
 from flowstatus.settings import Settings, load_settings
 
 
@@ -24,46 +22,37 @@ def _parse_response_options() -> None:
 
 
 def create_app(
-    settings: Settings | None = None, *, repository: StateRepository | None = None
+    settings: Settings | None = None,
+    *,
+    components: Components | None = None,
+    repository: StateRepository | None = None,
+    search: StateSearch | None = None,
 ) -> Flask:
     """Build the flowstatus WSGI app.
 
-    ``settings`` default to :func:`flowstatus.config.load_settings` (the
-    environment); ``repository`` defaults to the OpenSearch adapter built
-    from them.  Building the app opens no connection.
+    Its collaborators come from ``components``, by default
+    :class:`~flowstatus.composition.Components` for ``settings`` (default:
+    :func:`flowstatus.settings.load_settings`, the environment), with
+    ``repository`` and ``search`` replacing the OpenSearch adapters when
+    given.  Building the app opens no connection; an unusable users file
+    raises :class:`~flowstatus.services.passwords.UsersFileError` here, at
+    start, not on a request.
     """
-    settings = settings or load_settings()
-    if repository is None:
-        from flowstatus.repository.opensearch_state import OpenSearchStateRepository
-
-        repository = OpenSearchStateRepository.from_settings(settings)
+    if components is None:
+        components = Components(settings or load_settings(), repository=repository, search=search)
+    components.authenticator  # noqa: B018 - built now, so a bad users file stops the start
     app = Flask(__name__, static_folder="ui/static", template_folder="ui/templates")
     # Keep "//" and trailing slashes as sent: OpenSearch does not redirect.
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     app.url_map.converters.update(CONVERTERS)
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_bulk_bytes
-    policy = AccessPolicy(settings.filter_by_backend_roles, settings.multi_tenancy)
-    indexer = StatusIndexer(
-        repository, retries=settings.conflict_retries, on_retry=metrics.CONFLICT_RETRIES.inc, policy=policy
-    )
-    watcher = StatusWatcher(
-        repository,
-        interval=settings.long_poll_interval,
-        max_waiters=settings.long_poll_max_waiters,
-        on_waiters=metrics.LONG_POLL_WAITERS.set,
-    )
-    app.extensions[EXTENSION_KEY] = Services(
-        settings=settings, repository=repository, indexer=indexer, watcher=watcher, policy=policy
-    )
+    app.config["MAX_CONTENT_LENGTH"] = components.settings.max_bulk_bytes
+    attach(app, components)
     app.before_request(_parse_response_options)
     observability.init_app(app)
-    auth.init_app(app, settings)
+    auth.init_app(app)
     error_handlers.init_app(app)
-    app.register_blueprint(status.bp)
-    app.register_blueprint(bulk.bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(openapi.bp)
-    search.init_app(app, settings)
+    for blueprint in (status.bp, bulk.bp, search_route.bp, health.bp, openapi.bp):
+        app.register_blueprint(blueprint)
     ui.init_app(app)
     return app

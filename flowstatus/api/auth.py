@@ -8,22 +8,16 @@ plugin's own checks (feature switch, tenant header).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import ipaddress
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from flask import Flask, current_app, g, request
 
-from flowstatus.api.components import services
+from flowstatus.api.components import components
 from flowstatus.api.errors import ApiError, OpenSearchError, PluginError
 from flowstatus.domain.access import Caller, Permission
-from flowstatus.domain.model import User
-from flowstatus.services.authentication import PasswordChecker, load_users
-from flowstatus.settings import Settings
+from flowstatus.services.authentication import NotAuthenticated
 
 log = logging.getLogger(__name__)
 
@@ -52,74 +46,6 @@ class Unauthorized(ApiError):
         return {"error": "Unauthorized"}
 
 
-@dataclass
-class Authenticator:
-    """Turns a request into a :class:`Caller`; ``enabled`` is false when nothing is configured."""
-
-    passwords: PasswordChecker | None
-    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
-    user_header: str
-    roles_header: str
-    backend_roles_header: str
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Authenticator:
-        passwords = None
-        if settings.users_file:
-            passwords = PasswordChecker(load_users(settings.users_file), settings.auth_cache_ttl)
-        networks = tuple(ipaddress.ip_network(n, strict=False) for n in settings.proxy_trusted)
-        return cls(passwords, networks, settings.proxy_user_header, settings.proxy_roles_header,
-                   settings.proxy_backend_roles_header)
-
-    @property
-    def enabled(self) -> bool:
-        return self.passwords is not None or bool(self.trusted_proxies)
-
-    def caller(self) -> Caller:
-        """The authenticated caller; raises :class:`Unauthorized`."""
-        if not self.enabled:
-            return Caller()
-        proxied = self._from_proxy()
-        if proxied is not None:
-            return Caller(proxied)
-        if self.passwords is not None:
-            credentials = _basic_credentials(request.headers.get("Authorization", ""))
-            if credentials is not None:
-                user = self.passwords.check(*credentials)
-                if user is not None:
-                    return Caller(user)
-        raise Unauthorized()
-
-    def _from_proxy(self) -> User | None:
-        name = request.headers.get(self.user_header, "").strip()
-        if not name or not self.trusted_proxies:
-            return None
-        try:
-            peer = ipaddress.ip_address(request.remote_addr or "")
-        except ValueError:
-            return None
-        if not any(peer in network for network in self.trusted_proxies):
-            log.warning("ignored proxy authentication headers from untrusted address %s", peer)
-            return None
-
-        def listed(header: str) -> tuple[str, ...]:
-            return tuple(v.strip() for v in request.headers.get(header, "").split(",") if v.strip())
-
-        return User(name, backend_roles=listed(self.backend_roles_header), roles=listed(self.roles_header))
-
-
-def _basic_credentials(header: str) -> tuple[str, str] | None:
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic" or not encoded:
-        return None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    username, sep, password = decoded.partition(":")
-    return (username, password) if sep else None
-
-
 def _refusal(caller: Caller, action: str, denied: str | None) -> ApiError:
     if denied is not None:
         return PluginError(403, denied)
@@ -134,8 +60,11 @@ def _guard() -> None:
     permission, action, denied = getattr(view, "flowstatus_permission", (Permission.READ, "unknown", None))
     if permission is Permission.PUBLIC:
         return
-    settings = services().settings
-    caller = current_app.extensions["flowstatus.auth"].caller()
+    settings = components().settings
+    try:
+        caller = components().authenticator.caller(request.headers, request.remote_addr)
+    except NotAuthenticated:
+        raise Unauthorized() from None
     if not caller.may(permission):
         raise _refusal(caller, action, denied)
     if not settings.enabled:
@@ -148,7 +77,6 @@ def _guard() -> None:
     g.caller = caller
 
 
-def init_app(app: Flask, settings: Settings) -> None:
-    """Install the guard; raises ``UsersFileError`` at start if the users file is unusable."""
-    app.extensions["flowstatus.auth"] = Authenticator.from_settings(settings)
+def init_app(app: Flask) -> None:
+    """Install the guard in front of every view."""
     app.before_request(_guard)

@@ -11,7 +11,7 @@ import time
 from flask import Blueprint, Response, request
 
 from flowstatus.api.auth import requires
-from flowstatus.api.components import services
+from flowstatus.api.components import components
 from flowstatus.api.errors import NotAcceptableContentType, OpenSearchError
 from flowstatus.api.identity import current_caller
 from flowstatus.api.params import reject_unrecognized
@@ -40,7 +40,7 @@ def bulk() -> Response:
     lines = numbered_lines(request.get_data(cache=False))
     if not lines:
         raise OpenSearchError(400, "parse_exception", "request body is required")
-    outcomes = apply_lines(services().indexer, lines, current_caller())
+    outcomes = apply_lines(components().indexer, lines, current_caller())
     return json_response(
         {
             "took": int((time.monotonic() - started) * 1000),

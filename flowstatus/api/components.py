@@ -1,29 +1,19 @@
-"""The per-app services the views call, wired once by the app factory."""
+"""The current app's :class:`~flowstatus.composition.Components`, for views and hooks."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from flask import Flask, current_app
 
-from flask import current_app
-
-from flowstatus.domain.access import AccessPolicy
-from flowstatus.repository import StateRepository
-from flowstatus.services.indexer import StatusIndexer
-from flowstatus.services.long_poll import StatusWatcher
-from flowstatus.settings import Settings
+from flowstatus.composition import Components
 
 EXTENSION_KEY = "flowstatus"
 
 
-@dataclass
-class Services:
-    settings: Settings
-    repository: StateRepository
-    indexer: StatusIndexer
-    watcher: StatusWatcher
-    policy: AccessPolicy
+def attach(app: Flask, components: Components) -> None:
+    """Make ``components`` the app's collaborators."""
+    app.extensions[EXTENSION_KEY] = components
 
 
-def services() -> Services:
-    """The current app's services."""
+def components() -> Components:
+    """The current app's collaborators."""
     return current_app.extensions[EXTENSION_KEY]

@@ -10,13 +10,28 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from flowstatus.api.errors import ApiError, PluginError
+from flowstatus.api.components import components
+from flowstatus.api.errors import (
+    ApiError,
+    IllegalArgument,
+    OpenSearchAnswer,
+    PluginError,
+    StateIndexMissing,
+)
 from flowstatus.api.errors import MethodNotAllowed as OpenSearchMethodNotAllowed
 from flowstatus.api.response import json_response
-from flowstatus.repository.errors import CorruptDocument, StoreError, StoreUnavailable
+from flowstatus.domain.search_scope import MissingTenant, SearchRefused
+from flowstatus.repository.errors import (
+    CorruptDocument,
+    SearchIndexMissing,
+    SearchRejected,
+    StoreError,
+    StoreUnavailable,
+)
+from flowstatus.services.status_reads import AccessDenied, WorkflowNotFound
 
 log = logging.getLogger(__name__)
 
@@ -42,38 +57,65 @@ def _http_error(exc: HTTPException) -> Response:
     return _api_error(PluginError(exc.code or 400, exc.description or exc.name))
 
 
-def _unavailable(exc: StoreUnavailable) -> Response:
-    log.warning("state store unavailable: %s", exc)
-    retry_after = str(current_app.extensions["flowstatus"].settings.retry_after)
-    return _api_error(
-        PluginError(503, "OpenSearch is unavailable, retry later", {"Retry-After": retry_after})
-    )
+def as_api_error(exc: Exception) -> ApiError:
+    """What a client is told about a failure raised below the API: the plugin's or OpenSearch's answer.
+
+    Store failures are logged here, once.  Anything not listed in
+    :data:`TRANSLATED` is returned as a 500 (callers register it for those only).
+    """
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, WorkflowNotFound):
+        return PluginError(404, _not_found_message(exc))
+    if isinstance(exc, (AccessDenied, MissingTenant)):
+        return PluginError(403, str(exc))
+    if isinstance(exc, SearchRefused):
+        return IllegalArgument(str(exc))
+    if isinstance(exc, SearchIndexMissing):
+        return StateIndexMissing(exc.index, exc.cause)
+    if isinstance(exc, SearchRejected):
+        return OpenSearchAnswer(exc.status, exc.body)
+    if isinstance(exc, StoreUnavailable):
+        log.warning("state store unavailable: %s", exc)
+        retry_after = str(components().settings.retry_after)
+        return PluginError(503, "OpenSearch is unavailable, retry later", {"Retry-After": retry_after})
+    if isinstance(exc, CorruptDocument):
+        # The store answered with a document the plugin's format does not allow:
+        # an invalid upstream response, hence 502 rather than a 500.
+        log.error("%s", exc)
+        return PluginError(502, f"Failed to parse workflowState: {exc.workflow_id}")
+    if isinstance(exc, StoreError):
+        log.error("state store error: %s", exc)
+        return PluginError(502, "OpenSearch failed to answer the request")
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return PluginError(500, "Internal error")
 
 
-def _corrupt(exc: CorruptDocument) -> Response:
-    # The store answered with a document the plugin's format does not allow:
-    # an invalid upstream response, hence 502 rather than a 500.
-    log.error("%s", exc)
-    return _api_error(PluginError(502, f"Failed to parse workflowState: {exc.workflow_id}"))
+TRANSLATED = (ApiError, WorkflowNotFound, AccessDenied, MissingTenant, SearchRefused, StoreError)
 
 
-def _store_error(exc: StoreError) -> Response:
-    log.error("state store error: %s", exc)
-    return _api_error(PluginError(502, "OpenSearch failed to answer the request"))
+def _not_found_message(exc: WorkflowNotFound) -> str:
+    """The plugin words a missing state differently on its plain and its access-filtered path."""
+    wid = exc.workflow_id
+    if exc.filtered:
+        return f"Failed to retrieve template ({wid})." if exc.index_missing else (
+            f"Failed to retrieve template ({wid}) from global context.")
+    return f"Failed to get workflow status of: {wid}" if exc.index_missing else f"Fail to find workflow status of {wid}"
+
+
+def _translated(exc: Exception) -> Response:
+    return _api_error(as_api_error(exc))
 
 
 def _unexpected(exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.path)
-    return _api_error(PluginError(500, "Internal error"))
+    return _api_error(as_api_error(exc))
 
 
 def init_app(app: Flask) -> None:
     """Register the handlers on ``app`` (most specific class wins)."""
-    app.register_error_handler(ApiError, _api_error)
+    for kind in TRANSLATED:
+        app.register_error_handler(kind, _translated)
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(MethodNotAllowed, _method_not_allowed)
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(StoreUnavailable, _unavailable)
-    app.register_error_handler(CorruptDocument, _corrupt)
-    app.register_error_handler(StoreError, _store_error)
     app.register_error_handler(Exception, _unexpected)

@@ -82,3 +82,32 @@ class NotAcceptableContentType(ApiError):
 
     def body(self) -> dict[str, Any]:
         return {"error": self.message, "status": 406}
+
+
+class OpenSearchAnswer(ApiError):
+    """An error body OpenSearch itself sent, passed on unchanged."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(f"OpenSearch answered {status}")
+        self.status = status
+        self._body = body
+
+    def body(self) -> dict[str, Any]:
+        return self._body
+
+
+class StateIndexMissing(ApiError):
+    """The plugin's answer (SDK 2.19.2+ and 3.x) to a search of a missing state index."""
+
+    status = 404
+
+    def __init__(self, index: str, cause: dict[str, Any]) -> None:
+        super().__init__(index)
+        self.reason = f"Failed to search indices [{index}]"
+        self.cause = cause
+
+    def body(self) -> dict[str, Any]:
+        root_cause = self.cause.get("root_cause") or [self.cause]
+        cause = {k: v for k, v in self.cause.items() if k != "root_cause"}
+        error = {"root_cause": root_cause, "type": "status_exception", "reason": self.reason, "caused_by": cause}
+        return {"error": error, "status": 404}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from flowstatus.api.auth import requires
-from flowstatus.api.components import services
+from flowstatus.api.components import components
 from flowstatus.api.response import json_response
 from flowstatus.domain.access import Permission
 from flowstatus.repository.errors import StoreError
@@ -25,12 +25,12 @@ def health() -> Response:
 def ready() -> Response:
     """200 when OpenSearch answers and the state index exists, else 503 with Retry-After."""
     try:
-        exists = services().repository.index_exists()
+        exists = components().repository.index_exists()
     except StoreError:
         reason = "OpenSearch is unavailable"
     else:
         if exists:
             return json_response({"status": "ready"})
         reason = "the state index does not exist"
-    retry_after = str(services().settings.retry_after)
+    retry_after = str(components().settings.retry_after)
     return json_response({"status": "not_ready", "reason": reason}, 503, {"Retry-After": retry_after})

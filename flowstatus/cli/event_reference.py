@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 
+import click
 from marshmallow import fields
 
 from flowstatus.schemas.events import EventSchema
@@ -50,3 +51,9 @@ def events_markdown() -> str:
         out.append("")
     out.append(END)
     return "\n".join(out)
+
+
+@click.command("events-doc")
+def events_doc() -> None:
+    """Print the event reference (Markdown) generated from the event schemas."""
+    click.echo(events_markdown())

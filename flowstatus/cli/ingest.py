@@ -8,13 +8,19 @@ met an unavailable OpenSearch is simply sent again.
 
 from __future__ import annotations
 
+import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+import click
+
+from flowstatus.cli.common import components
+from flowstatus.cli.progress import progress_bar
 from flowstatus.domain.outcomes import LineOutcome, Result
 from flowstatus.repository.errors import StoreUnavailable
 from flowstatus.schemas.bulk import item_status
@@ -90,3 +96,40 @@ def apply_batch(indexer: StatusIndexer, batch: list[tuple[int, bytes]], attempts
                 raise
             time.sleep(min(10.0, 0.5 * 2**attempt))
     raise AssertionError("unreachable")
+
+
+@click.command()
+@click.argument("source", type=click.File("rb"), default="-")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000))
+def ingest(source: BinaryIO, batch_size: int) -> None:
+    """Apply provisioning events (NDJSON) from SOURCE, a file or - for stdin.
+
+    Exits 1 and lists the line numbers of rejected events if any were.
+    """
+    indexer = components().indexer
+    tally = Tally()
+    total = os.fstat(source.fileno()).st_size if source.seekable() else None
+    started = time.monotonic()
+    with progress_bar(f"ingesting {source.name}", total) as advance:
+        try:
+            for batch in batches(source, batch_size, on_bytes=advance):
+                for outcome in apply_batch(indexer, batch):
+                    tally.add(outcome)
+        except StoreUnavailable as exc:
+            raise click.ClickException(
+                f"{exc}; lines up to {tally.last_line} were applied, re-run to continue "
+                "(events already recorded are no-ops)"
+            ) from None
+    elapsed = time.monotonic() - started
+    click.echo(
+        f"{tally.lines} events in {elapsed:.1f}s: {tally.applied} applied, {tally.noops} already recorded, "
+        f"{len(tally.rejected)} rejected",
+        err=True,
+    )
+    if tally.rejected:
+        for line, reason in tally.rejected[:50]:
+            click.echo(f"  line {line}: {reason}", err=True)
+        if len(tally.rejected) > 50:
+            click.echo(f"  ... and {len(tally.rejected) - 50} more", err=True)
+        click.echo("rejected lines: " + ", ".join(str(line) for line, _ in tally.rejected), err=True)
+        sys.exit(1)

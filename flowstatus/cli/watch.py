@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+import click
+
 COMPLETED, FAILED = "COMPLETED", "FAILED"
 EXIT_COMPLETED, EXIT_FAILED, EXIT_ERROR = 0, 1, 3
 
@@ -156,3 +158,21 @@ def _follow(client: StatusClient, snapshot: Snapshot, report: Callable[[int], No
             return EXIT_COMPLETED
         if snapshot.state == FAILED:
             return EXIT_FAILED
+
+
+@click.command("watch")
+@click.argument("workflow_id")
+@click.option("--url", envvar="FLOWSTATUS_URL", default="http://127.0.0.1:8080", show_default=True,
+              help="The flowstatus server (env FLOWSTATUS_URL).")
+@click.option("--wait", default=30, show_default=True, type=click.IntRange(1, 3600),
+              help="Seconds per long poll.")
+def watch_command(workflow_id: str, url: str, wait: int) -> None:
+    """Follow WORKFLOW_ID until it ends: exit 0 on COMPLETED, 1 on FAILED, 3 if it cannot be followed."""
+    try:
+        code = watch(StatusClient(url, workflow_id, wait=wait))
+    except WatchError as exc:
+        click.echo(f"flowstatus watch: {exc}", err=True)
+        code = EXIT_ERROR
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)

@@ -1,4 +1,4 @@
-"""Storage of workflow states: the port and its OpenSearch adapter."""
+"""Storage of workflow states: the ports, their OpenSearch adapters and in-memory twins."""
 
 from flowstatus.repository.port import (
     Create,
@@ -8,6 +8,7 @@ from flowstatus.repository.port import (
     Outcome,
     Replace,
     StateRepository,
+    StateSearch,
     Versioned,
     WriteOp,
     WriteResult,
@@ -21,6 +22,7 @@ __all__ = [
     "Outcome",
     "Replace",
     "StateRepository",
+    "StateSearch",
     "Versioned",
     "WriteOp",
     "WriteResult",

@@ -6,6 +6,7 @@ decides what a client sees.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -36,3 +37,21 @@ class CorruptDocument(StoreError):
 
 class MappingConflict(StoreError):
     """The existing index's mapping cannot be upgraded in place to the plugin's."""
+
+
+class SearchIndexMissing(IndexMissing):
+    """The state index does not exist; ``cause`` is OpenSearch's error object."""
+
+    def __init__(self, index: str, cause: Mapping[str, Any]) -> None:
+        super().__init__(index)
+        self.index = index
+        self.cause = dict(cause)
+
+
+class SearchRejected(StoreError):
+    """OpenSearch refused the search (a 4xx); ``body`` is its error response, ``status`` its status."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"OpenSearch refused the search with {status}")
+        self.status = status
+        self.body = body if isinstance(body, dict) else {"error": str(body), "status": status}

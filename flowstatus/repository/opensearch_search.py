@@ -1,4 +1,4 @@
-"""Searches of the state index: the read side that answers with OpenSearch's own response.
+"""The OpenSearch adapter of the search port: runs a search and answers with OpenSearch's own response.
 
 Bodies arrive here already restricted (:mod:`flowstatus.domain.search_scope`);
 this module only runs them, bounded in time, and says what OpenSearch
@@ -13,9 +13,9 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy import exceptions as os_exc
 
-from flowstatus.repository.errors import IndexMissing, StoreError, StoreUnavailable
-from flowstatus.repository.opensearch_state import UNAVAILABLE_STATUSES, _translated, build_client
-from flowstatus.repository.port import StateRepository
+from flowstatus.repository.errors import SearchIndexMissing, SearchRejected, StoreError, StoreUnavailable
+from flowstatus.repository.opensearch_client import UNAVAILABLE_STATUSES, build_client, translated
+from flowstatus.repository.port import StateSearch
 from flowstatus.settings import Settings
 
 # OpenSearch stops the search at the timeout and answers with what it has
@@ -24,26 +24,12 @@ from flowstatus.settings import Settings
 ANSWER_GRACE_SECONDS = 1.0
 
 
-class SearchIndexMissing(IndexMissing):
-    """The state index does not exist; ``cause`` is OpenSearch's error object."""
+class OpenSearchStateSearch(StateSearch):
+    """Runs searches on the state index within ``timeout`` seconds.
 
-    def __init__(self, index: str, cause: Mapping[str, Any]) -> None:
-        super().__init__(index)
-        self.index = index
-        self.cause = dict(cause)
-
-
-class SearchRejected(StoreError):
-    """OpenSearch refused the search (a 4xx); ``body`` is its error response, ``status`` its status."""
-
-    def __init__(self, status: int, body: Any) -> None:
-        super().__init__(f"OpenSearch refused the search with {status}")
-        self.status = status
-        self.body = body if isinstance(body, dict) else {"error": str(body), "status": status}
-
-
-class StateSearch:
-    """Runs searches on the state index within ``timeout`` seconds."""
+    Takes the client it is given, so that one process keeps one connection
+    pool for reads and searches (the composition root shares it).
+    """
 
     def __init__(self, client: OpenSearch, index: str, *, timeout: float) -> None:
         self.client = client
@@ -51,26 +37,18 @@ class StateSearch:
         self.timeout = timeout
 
     @classmethod
-    def from_settings(cls, settings: Settings, repository: StateRepository | None = None) -> StateSearch:
-        """Share ``repository``'s client when it has one (one connection pool per process), else build one."""
-        client = getattr(repository, "client", None)
-        if not isinstance(client, OpenSearch):
-            client = build_client(settings)
-        return cls(client, settings.state_index, timeout=settings.request_timeout)
+    def from_settings(cls, settings: Settings, client: OpenSearch | None = None) -> OpenSearchStateSearch:
+        """A search on ``settings``' state index through ``client`` (default: a new one)."""
+        return cls(client or build_client(settings), settings.state_index, timeout=settings.request_timeout)
 
     def search(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """OpenSearch's search response for ``body``, as it sent it.
+        """See :meth:`StateSearch.search`.
 
         The body's ``timeout`` is replaced by this search's, as the plugin
-        replaces it by its request timeout; a search that reached it partly
-        answers with ``timed_out: true``.  Raises :class:`SearchIndexMissing`,
-        :class:`SearchRejected` for a search OpenSearch refused,
-        :class:`~flowstatus.repository.errors.StoreUnavailable` when OpenSearch cannot
-        be reached, is overloaded, or failed the whole search on time, and
-        :class:`~flowstatus.repository.errors.StoreError` for any other failure.
+        replaces it by its request timeout.
         """
         request = {**body, "timeout": f"{max(1, round(self.timeout * 1000))}ms"}
-        with _translated("search"):
+        with translated("search"):
             try:
                 response: dict[str, Any] = self.client.search(
                     index=self.index, body=request, request_timeout=self.timeout + ANSWER_GRACE_SECONDS

@@ -1,26 +1,21 @@
 """The OpenSearch adapter of the state-repository port.
 
-This package is the only code that imports opensearch-py.  Documents cross it
-through :mod:`flowstatus.schemas.state` only, so what is stored is always the plugin's
-format.
+Documents cross it through :mod:`flowstatus.schemas.state` only, so what is
+stored is always the plugin's format.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any
 
-import orjson
 from marshmallow import ValidationError
-from opensearchpy import JSONSerializer, OpenSearch, Transport
+from opensearchpy import OpenSearch
 from opensearchpy import exceptions as os_exc
 
 from flowstatus.observability import metrics
-from flowstatus.observability.request_context import request_id
 from flowstatus.repository.errors import (
     CorruptDocument,
     DocumentMissing,
@@ -29,6 +24,7 @@ from flowstatus.repository.errors import (
     StoreError,
     StoreUnavailable,
 )
+from flowstatus.repository.opensearch_client import UNAVAILABLE_STATUSES, build_client, translated
 from flowstatus.repository.port import (
     Create,
     Delete,
@@ -55,93 +51,6 @@ SCHEMA_VERSION: int = MAPPING["_meta"]["schema_version"]
 # create, so flowstatus creates it hidden (reads by name are unaffected).
 CREATE_SETTINGS = {"index": {"auto_expand_replicas": "0-1", "hidden": True}}
 UPGRADE_SETTINGS = {"index": {"auto_expand_replicas": "0-1"}}
-
-# Statuses that mean "the cluster cannot serve this now", worth a retry later.
-UNAVAILABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
-
-
-class OrjsonSerializer(JSONSerializer):  # type: ignore[misc]
-    """opensearch-py's JSON (de)serializer on orjson: several times faster on big states."""
-
-    def loads(self, s: str | bytes) -> Any:
-        return orjson.loads(s)
-
-    def dumps(self, data: Any) -> str:
-        if isinstance(data, str):
-            return data
-        return orjson.dumps(data, default=self.default).decode()
-
-
-class OpaqueIdTransport(Transport):  # type: ignore[misc]
-    """Sends the current request's id as ``X-Opaque-Id`` on every call.
-
-    OpenSearch records it in its tasks and slow logs, so an operator can
-    follow one flowstatus request into the cluster.
-    """
-
-    def perform_request(self, method: str, url: str, *args: Any, headers: Any = None, **kwargs: Any) -> Any:
-        rid = request_id.get()
-        if rid is not None:
-            headers = {**(headers or {}), "X-Opaque-Id": rid}
-        return super().perform_request(method, url, *args, headers=headers, **kwargs)  # type: ignore[misc]
-
-
-def build_client(settings: Settings, *, for_writes: bool = False) -> OpenSearch:
-    """An opensearch-py client, pooled, with the request-path timeout.
-
-    A read that fails on one node (refused, or slower than the timeout) is
-    retried once on each other node.  The client for writes never retries:
-    a write whose outcome is unknown must be read back, not repeated blindly
-    (the indexer does that).
-
-    Either client takes a node that timed out out of rotation (for
-    opensearch-py's dead timeout, 60 s and doubling).  opensearch-py marks a
-    node dead only where it decides to retry, so ``retry_on_timeout`` is on
-    for the write client too: with ``max_retries=0`` it still never retries.
-    Without it a stalled node stayed in the write rotation and, with the
-    per-thread round robin, every write went to it first and paid the whole
-    timeout plus a read-back (tests/reliability/test_slow_node.py).
-    """
-    retries = 0 if for_writes else len(settings.opensearch_hosts) - 1
-    auth = None
-    if settings.opensearch_username is not None:
-        auth = (settings.opensearch_username, settings.opensearch_password or "")
-    return OpenSearch(
-        hosts=list(settings.opensearch_hosts),
-        http_auth=auth,
-        verify_certs=settings.opensearch_verify_certs,
-        ca_certs=settings.opensearch_ca_certs,
-        client_cert=settings.opensearch_client_cert,
-        client_key=settings.opensearch_client_key,
-        timeout=settings.request_timeout,
-        pool_maxsize=settings.pool_size,  # opensearch-py ignores `maxsize`: one connection per pool
-        serializer=OrjsonSerializer(),
-        transport_class=OpaqueIdTransport,
-        max_retries=retries,
-        retry_on_timeout=True,
-    )
-
-
-@contextmanager
-def _translated(operation: str = "other") -> Iterator[None]:
-    """Time one OpenSearch call and turn opensearch-py exceptions into the port's.
-
-    Nothing transport-specific leaks out of the repository.
-    """
-    started = time.perf_counter()
-    try:
-        yield
-    except os_exc.ConnectionError as exc:  # includes ConnectionTimeout
-        metrics.OPENSEARCH_ERRORS.labels(operation, "unavailable").inc()
-        raise StoreUnavailable(f"OpenSearch is unreachable: {exc.error}") from exc
-    except os_exc.TransportError as exc:
-        if exc.status_code in UNAVAILABLE_STATUSES:
-            metrics.OPENSEARCH_ERRORS.labels(operation, "unavailable").inc()
-            raise StoreUnavailable(f"OpenSearch answered {exc.status_code}: {exc.error}") from exc
-        metrics.OPENSEARCH_ERRORS.labels(operation, "error").inc()
-        raise StoreError(f"OpenSearch answered {exc.status_code}: {exc.error}") from exc
-    finally:
-        metrics.OPENSEARCH_LATENCY.labels(operation).observe(time.perf_counter() - started)
 
 
 def _error_type(body: dict[str, Any]) -> str | None:
@@ -185,7 +94,7 @@ class OpenSearchStateRepository(StateRepository):
     # -- index administration -------------------------------------------------
 
     def ensure_index(self) -> IndexReport:
-        with _translated("ensure_index"):
+        with translated("ensure_index"):
             try:
                 self.client.indices.create(
                     index=self.index, body={"settings": CREATE_SETTINGS, "mappings": MAPPING}
@@ -216,13 +125,13 @@ class OpenSearchStateRepository(StateRepository):
         return IndexReport.UPGRADED
 
     def index_exists(self) -> bool:
-        with _translated("index_exists"):
+        with translated("index_exists"):
             return bool(self.client.indices.exists(index=self.index))
 
     # -- reads -----------------------------------------------------------------
 
     def get(self, workflow_id: str) -> Versioned:
-        with _translated("get"):
+        with translated("get"):
             body = self.client.get(index=self.index, id=workflow_id, ignore=404)
         if _error_type(body) == "index_not_found_exception":
             raise IndexMissing(self.index)
@@ -239,7 +148,7 @@ class OpenSearchStateRepository(StateRepository):
         ids = list(dict.fromkeys(workflow_ids))
         if not ids:
             return {}
-        with _translated("mget"):
+        with translated("mget"):
             body = self.client.mget(index=self.index, body={"ids": ids}, ignore=404)
         if _error_type(body) == "index_not_found_exception":
             raise IndexMissing(self.index)
@@ -278,7 +187,7 @@ class OpenSearchStateRepository(StateRepository):
         params = {} if self.refresh == "false" else {"refresh": self.refresh}
         if self.wait_for_active_shards != "1":
             params["wait_for_active_shards"] = self.wait_for_active_shards
-        with _translated("bulk"):
+        with translated("bulk"):
             body = self.write_client.bulk(body=actions, **params)
         return [self._result(next(iter(item.values()))) for item in body["items"]]
 

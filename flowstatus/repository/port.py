@@ -1,16 +1,19 @@
-"""The state-repository port: what the rest of flowstatus may ask of the store.
+"""The ports: what the rest of flowstatus may ask of the store.
 
-Implementations: :class:`flowstatus.repository.opensearch.OpenSearchStateRepository`
-(the real one) and, for unit tests, an in-memory fake that the contract suite
-in ``tests/contract`` holds to the same behaviour.
+:class:`StateRepository` reads and writes state documents; :class:`StateSearch`
+searches them.  Implementations: the OpenSearch adapters
+(:mod:`flowstatus.repository.opensearch_state`, :mod:`flowstatus.repository.opensearch_search`)
+and the in-memory ones of :mod:`flowstatus.repository.memory`, which the
+contract suite in ``tests/contract`` holds to the same behaviour.
 """
 
 from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flowstatus.domain.model import WorkflowState
 from flowstatus.repository.errors import CorruptDocument
@@ -133,3 +136,26 @@ class StateRepository(abc.ABC):
     def write(self, op: WriteOp) -> WriteResult:
         """One op; see :meth:`write_many`."""
         return self.write_many([op])[0]
+
+
+class StateSearch(abc.ABC):
+    """Runs search bodies on the state index and answers with OpenSearch's search response.
+
+    Bodies arrive already restricted to what the caller may see
+    (:mod:`flowstatus.services.scoped_search`).
+    """
+
+    index: str
+
+    @abc.abstractmethod
+    def search(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The search response for ``body``: ``hits`` (each with ``_id``, ``_source`` as
+        stored, ``_version``, ``_seq_no``, ``_primary_term``), ``aggregations``, and
+        ``timed_out: true`` when the search ran out of time and answers partly.
+
+        Raises :class:`~flowstatus.repository.errors.SearchIndexMissing` when
+        the index does not exist, :class:`~flowstatus.repository.errors.SearchRejected`
+        for a body the store refuses, :class:`~flowstatus.repository.errors.StoreUnavailable`
+        when the store cannot be reached, is overloaded or failed the whole search
+        in time, and :class:`~flowstatus.repository.errors.StoreError` otherwise.
+        """

@@ -1,117 +1,107 @@
-"""Users from an OpenSearch-security-style ``internal_users.yml``, and password checks.
+"""Who is calling: HTTP Basic against the users file, or a trusted authenticating proxy.
 
-The file format is the one operators know::
-
-    _meta: {type: "internalusers", config_version: 2}
-    alice:
-      hash: "$2y$12$..."                  # bcrypt, e.g. from `flowstatus hash-password`
-      backend_roles: ["analysts"]
-      opendistro_security_roles: ["flow_framework_read_access"]
-
-Passwords are never stored in clear, never logged, and compared in constant
-time.  A bcrypt check costs a quarter of a second by design, so a verified
-(user, password) pair is remembered for ``cache_ttl`` seconds as an HMAC
-under a per-process random key; failures are never remembered, and an
-unknown user costs the same bcrypt check as a known one (no timing oracle).
+No Flask here: the API hands over the request's headers and peer address and
+turns :class:`NotAuthenticated` into its 401.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import os
-import threading
-import time
+import base64
+import binascii
+import ipaddress
+import logging
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Protocol
 
-import bcrypt
-import yaml
-
+from flowstatus.domain.access import Caller
 from flowstatus.domain.model import User
+from flowstatus.services.passwords import PasswordChecker, load_users
+from flowstatus.settings import Settings
 
-ROLE_KEYS = ("opendistro_security_roles", "roles")
-# Checked against when the user is unknown, so that "no such user" takes as
-# long as "wrong password".
-_DUMMY_HASH = bcrypt.hashpw(b"flowstatus-dummy-password", bcrypt.gensalt(12))
+log = logging.getLogger(__name__)
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-class UsersFileError(ValueError):
-    """The users file cannot be used; the message says where and why."""
+class Headers(Protocol):
+    """The part of a request's headers authentication reads (werkzeug's ``Headers`` has it)."""
+
+    def get(self, key: str) -> str | None: ...
+
+
+class NotAuthenticated(Exception):
+    """Authentication is on and the request carries no valid credentials."""
 
 
 @dataclass(frozen=True)
-class Account:
-    user: User
-    password_hash: bytes
+class Authenticator:
+    """Turns a request's headers into a :class:`Caller`; ``enabled`` is false when nothing is configured."""
 
+    passwords: PasswordChecker | None
+    trusted_proxies: tuple[Network, ...]
+    user_header: str
+    roles_header: str
+    backend_roles_header: str
 
-def _strings(name: str, key: str, value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise UsersFileError(f"user {name!r}: {key} must be a list of strings")
-    return tuple(value)
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Authenticator:
+        """Raises :class:`~flowstatus.services.passwords.UsersFileError` for an unusable users file."""
+        passwords = None
+        if settings.users_file:
+            passwords = PasswordChecker(load_users(settings.users_file), settings.auth_cache_ttl)
+        networks = tuple(ipaddress.ip_network(n, strict=False) for n in settings.proxy_trusted)
+        return cls(passwords, networks, settings.proxy_user_header, settings.proxy_roles_header,
+                   settings.proxy_backend_roles_header)
 
+    @property
+    def enabled(self) -> bool:
+        return self.passwords is not None or bool(self.trusted_proxies)
 
-def load_users(path: str | Path) -> dict[str, Account]:
-    """Read ``internal_users.yml``; raises :class:`UsersFileError` naming the problem."""
-    try:
-        data = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise UsersFileError(f"cannot read users file {path}: {exc}") from None
-    if not isinstance(data, dict):
-        raise UsersFileError(f"users file {path} is not a mapping of user names")
-    accounts = {}
-    for name, entry in data.items():
-        if name == "_meta":
-            continue
-        if not isinstance(entry, dict) or not isinstance(entry.get("hash"), str):
-            raise UsersFileError(f"user {name!r}: a bcrypt 'hash' is required")
-        password_hash = entry["hash"].encode()
-        if not password_hash.startswith((b"$2a$", b"$2b$", b"$2y$")):
-            raise UsersFileError(f"user {name!r}: 'hash' is not a bcrypt hash")
-        roles = tuple(r for key in ROLE_KEYS for r in _strings(name, key, entry.get(key)))
-        user = User(str(name), backend_roles=_strings(name, "backend_roles", entry.get("backend_roles")), roles=roles)
-        accounts[str(name)] = Account(user, password_hash)
-    return accounts
+    def caller(self, headers: Headers, peer: str | None) -> Caller:
+        """The authenticated caller (anonymous when authentication is off); raises :class:`NotAuthenticated`.
 
+        A trusted proxy's identity headers win over a Basic ``Authorization``.
+        """
+        if not self.enabled:
+            return Caller()
+        proxied = self._from_proxy(headers, peer)
+        if proxied is not None:
+            return Caller(proxied)
+        if self.passwords is not None:
+            credentials = basic_credentials(headers.get("Authorization") or "")
+            if credentials is not None:
+                user = self.passwords.check(*credentials)
+                if user is not None:
+                    return Caller(user)
+        raise NotAuthenticated()
 
-class PasswordChecker:
-    """Verifies HTTP Basic credentials against the accounts; thread-safe."""
-
-    def __init__(self, accounts: dict[str, Account], cache_ttl: float = 300.0) -> None:
-        self.accounts = accounts
-        self.cache_ttl = cache_ttl
-        self._key = os.urandom(32)
-        self._verified: dict[str, tuple[bytes, float]] = {}
-        self._lock = threading.Lock()
-
-    def _mac(self, username: str, password: str) -> bytes:
-        return hmac.new(self._key, f"{username}\0{password}".encode(), hashlib.sha256).digest()
-
-    def check(self, username: str, password: str) -> User | None:
-        """The user if the password is right, else ``None``."""
-        account = self.accounts.get(username)
-        mac = self._mac(username, password)
-        now = time.monotonic()
-        with self._lock:
-            cached = self._verified.get(username)
-        if account is not None and cached and cached[1] > now and hmac.compare_digest(cached[0], mac):
-            return account.user
-        password_hash = account.password_hash if account else _DUMMY_HASH
-        try:
-            ok = bcrypt.checkpw(password.encode(), password_hash)
-        except ValueError:
-            ok = False
-        if not ok or account is None:
+    def _from_proxy(self, headers: Headers, peer: str | None) -> User | None:
+        name = (headers.get(self.user_header) or "").strip()
+        if not name or not self.trusted_proxies:
             return None
-        with self._lock:
-            self._verified[username] = (mac, now + self.cache_ttl)
-        return account.user
+        try:
+            address = ipaddress.ip_address(peer or "")
+        except ValueError:
+            return None
+        if not any(address in network for network in self.trusted_proxies):
+            log.warning("ignored proxy authentication headers from untrusted address %s", address)
+            return None
+        return User(name, backend_roles=_listed(headers, self.backend_roles_header),
+                    roles=_listed(headers, self.roles_header))
 
 
-def hash_password(password: str, rounds: int = 12) -> str:
-    """A bcrypt hash for the users file."""
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
+def _listed(headers: Headers, name: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (headers.get(name) or "").split(",") if v.strip())
+
+
+def basic_credentials(header: str) -> tuple[str, str] | None:
+    """``(user, password)`` of an ``Authorization: Basic`` value, or ``None`` if it is not one."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, sep, password = decoded.partition(":")
+    return (username, password) if sep else None

@@ -1,7 +1,8 @@
 """The read-only status page: ``GET /_flowstatus/ui`` and ``GET /_flowstatus/ui/workflow/<id>``.
 
-Every read goes through :func:`flowstatus.api.search.search_states`, so a
-caller sees on the page exactly the workflows the search API shows them.
+Every read goes through :class:`~flowstatus.services.scoped_search.ScopedSearch`,
+as the search API's do, so a caller sees on the page exactly the workflows
+the search API shows them.
 Errors are pages too, with the status the API would answer.
 """
 
@@ -11,16 +12,17 @@ import logging
 import time
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import Blueprint, Flask, Response, render_template, request
 
 from flowstatus.api.auth import requires
+from flowstatus.api.components import components
+from flowstatus.api.error_handlers import TRANSLATED, as_api_error
 from flowstatus.api.errors import ApiError
 from flowstatus.api.identity import current_caller
 from flowstatus.api.params import reject_unrecognized
-from flowstatus.api.search import StateIndexMissing, search_states
-from flowstatus.domain.access import Permission
+from flowstatus.domain.access import Caller, Permission
 from flowstatus.domain.model import State
-from flowstatus.repository.errors import StoreError, StoreUnavailable
+from flowstatus.repository.errors import SearchIndexMissing
 from flowstatus.ui import display
 from flowstatus.ui.listing import (
     PageArgumentError,
@@ -77,8 +79,8 @@ def workflow_list() -> Response:
     except PageArgumentError as exc:
         return _page("error.html", 400, status=400, message=str(exc))
     try:
-        response = search_states(listing.search_body(), current_caller())
-    except StateIndexMissing:
+        response = _search(listing.search_body(), current_caller())
+    except SearchIndexMissing:
         response = {}
     counts = state_counts(response)
     return _page(
@@ -100,13 +102,17 @@ def workflow_detail(workflow_id: str) -> Response:
     """One workflow: every field, its resources, its full error; 404 if the caller cannot see it."""
     reject_unrecognized(request.path, request.args, ("workflow_id",))
     try:
-        found = rows(search_states(detail_body(workflow_id), current_caller()))
-    except StateIndexMissing:
+        found = rows(_search(detail_body(workflow_id), current_caller()))
+    except SearchIndexMissing:
         found = []
     if not found:
         return _page("error.html", 404, status=404, message=f"No workflow {workflow_id!r} is visible to you.")
     workflow = found[0]
     return _page("workflow.html", workflow=workflow, refresh=workflow.state == State.PROVISIONING.value)
+
+
+def _search(body: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    return components().scoped_search.run(body, caller)
 
 
 def _message(exc: ApiError) -> str:
@@ -116,21 +122,11 @@ def _message(exc: ApiError) -> str:
     return str(error)
 
 
-@bp.errorhandler(ApiError)
-def _api_error(exc: ApiError) -> Response:
-    return _page("error.html", exc.status, exc.headers, status=exc.status, message=_message(exc))
+def _error_page(exc: Exception) -> Response:
+    """The API's answer to the same failure, as a page."""
+    answer = as_api_error(exc)
+    return _page("error.html", answer.status, answer.headers, status=answer.status, message=_message(answer))
 
 
-@bp.errorhandler(StoreUnavailable)
-def _unavailable(exc: StoreUnavailable) -> Response:
-    log.warning("state store unavailable: %s", exc)
-    retry_after = str(current_app.extensions["flowstatus"].settings.retry_after)
-    return _page(
-        "error.html", 503, {"Retry-After": retry_after}, status=503, message="OpenSearch is unavailable, retry later"
-    )
-
-
-@bp.errorhandler(StoreError)
-def _store_error(exc: StoreError) -> Response:
-    log.error("state store error: %s", exc)
-    return _page("error.html", 502, status=502, message="OpenSearch failed to answer the request")
+for _kind in TRANSLATED:
+    bp.register_error_handler(_kind, _error_page)

@@ -1,0 +1,46 @@
+"""What the commands share: settings from the environment, and the collaborators built from them.
+
+Commands import the service's modules inside their functions, never at the
+top: ``flowstatus serve`` must patch with gevent and choose the metrics
+storage before urllib3, ssl or prometheus_client are first imported.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from flowstatus.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from flowstatus.composition import Components
+
+
+def settings_or_exit() -> Settings:
+    """The settings; a bad variable ends the command with its message (exit 1)."""
+    try:
+        return load_settings()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def components(settings: Settings | None = None) -> Components:
+    """The collaborators, as the server builds them (access policy, metrics and all)."""
+    from flowstatus.composition import Components
+
+    return Components(settings or settings_or_exit())
+
+
+def ensure_index(built: Components) -> str:
+    """Create the state index with the plugin's mapping, or upgrade it; a line saying which.
+
+    Raises :class:`click.ClickException` with the store's reason when it cannot.
+    """
+    from flowstatus.repository.errors import StoreError
+
+    try:
+        report = built.repository.ensure_index()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    return f"{built.settings.state_index}: {report.value}"

@@ -1,0 +1,100 @@
+"""``flowstatus serve``: the API under gunicorn, secure by default."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import sys
+
+import click
+
+from flowstatus.cli.common import ensure_index, settings_or_exit
+from flowstatus.server.gunicorn import WORKER_CLASSES, ServerOptions, default_workers, shared_metrics
+from flowstatus.server.gunicorn import serve as run_server
+from flowstatus.settings import Settings
+
+EXAMPLE_ID = "8xL8bowB8y25Tqfenm50"
+UI_PATH = "/_flowstatus/ui"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=default_workers(), show_default=True, type=click.IntRange(1, 64))
+@click.option("--worker-class", type=click.Choice(WORKER_CLASSES), default="gevent", show_default=True,
+              help="gevent: a waiting request costs a greenlet (long polls); gthread: OS threads.")
+@click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256),
+              help="Threads per gthread worker.")
+@click.option("--access-log/--no-access-log", default=None, help="One JSON line per request (env FLOWSTATUS_ACCESS_LOG).")
+@click.option("--init-index", "init", is_flag=True, help="Create or upgrade the state index before serving.")
+@click.option("--insecure", is_flag=True, help="Allow a non-loopback address without authentication.")
+def serve(host: str, port: int, workers: int, worker_class: str, threads: int, access_log: bool | None,
+          init: bool, insecure: bool) -> None:
+    """Serve the API under gunicorn until Ctrl-C.
+
+    Secure by default: without users (FLOWSTATUS_USERS_FILE) or a trusted
+    proxy (FLOWSTATUS_PROXY_TRUSTED), only a loopback address is served.
+    """
+    if worker_class == "gevent":
+        # Before anything imports ssl or urllib3 (--init-index does): patching
+        # late leaves some modules with blocking, unpatched references.
+        from gevent import monkey
+
+        monkey.patch_all()
+    settings = settings_or_exit()
+    if access_log is not None:
+        settings = dataclasses.replace(settings, access_log=access_log)
+    _check_front_door(settings, host, insecure)
+    options = ServerOptions(host=host, port=port, workers=workers, worker_class=worker_class, threads=threads,
+                            access_log=settings.access_log, log_level=settings.log_level)
+    with shared_metrics():
+        from flowstatus.app import create_app
+        from flowstatus.composition import Components
+
+        if init:
+            click.echo(f"state index {ensure_index(Components(settings))}", err=True)
+
+        def announce() -> None:
+            url = f"{options.url}/_plugins/_flow_framework/workflow/{EXAMPLE_ID}/_status?pretty"
+            hosts = ", ".join(settings.opensearch_hosts)
+            click.echo(f"\nflowstatus is serving on {options.url} (OpenSearch: {hosts})", err=True)
+            click.echo(f"status page:  {options.url}{UI_PATH}", err=True)
+            click.echo(f"try:  curl -s '{url}'\n", err=True)
+
+        # Each worker builds its own app, hence its own collaborators and
+        # connection pools, after the fork.
+        run_server(lambda: create_app(settings), options, on_ready=announce)
+    sys.exit(0)
+
+
+def _check_front_door(settings: Settings, host: str, insecure: bool) -> None:
+    """Refuse to expose an unauthenticated service; say loudly when it is unauthenticated."""
+    if settings.users_file:
+        from flowstatus.services.passwords import UsersFileError, load_users
+
+        try:
+            load_users(settings.users_file)
+        except UsersFileError as exc:
+            raise click.ClickException(str(exc)) from None
+        return
+    if settings.proxy_trusted:
+        return
+    if not _is_loopback(host) and not insecure:
+        raise click.ClickException(
+            f"refusing to serve {host} without authentication: set FLOWSTATUS_USERS_FILE "
+            "(or FLOWSTATUS_PROXY_TRUSTED), or pass --insecure to accept the risk"
+        )
+    click.secho(
+        f"WARNING: no users are configured (FLOWSTATUS_USERS_FILE): every request to {host} is allowed, "
+        "with all permissions.",
+        fg="red", bold=True, err=True,
+    )

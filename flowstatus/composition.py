@@ -1,0 +1,109 @@
+"""The composition root: every collaborator of one process, built once, in one place.
+
+The app factory (:func:`flowstatus.app.create_app`) and the command line both
+take their repository, search, indexer, watcher, access policy and
+authenticator from :class:`Components`, so a collaborator is configured the
+same way wherever it is used.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from flowstatus.domain.access import AccessPolicy
+from flowstatus.observability import metrics
+from flowstatus.repository.port import StateRepository, StateSearch
+from flowstatus.services.authentication import Authenticator
+from flowstatus.services.indexer import StatusIndexer
+from flowstatus.services.long_poll import StatusWatcher
+from flowstatus.services.scoped_search import ScopedSearch
+from flowstatus.services.status_reads import StatusReads
+from flowstatus.settings import Settings
+
+if TYPE_CHECKING:
+    from opensearchpy import OpenSearch
+
+
+class Components:
+    """The collaborators for ``settings``, each built on first use and then kept.
+
+    ``repository`` and ``search`` replace the OpenSearch adapters (tests pass
+    the in-memory pair of :mod:`flowstatus.repository.memory`).  Building
+    opens no connection.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        repository: StateRepository | None = None,
+        search: StateSearch | None = None,
+    ) -> None:
+        self.settings = settings
+        if repository is not None:
+            self.__dict__["repository"] = repository
+        if search is not None:
+            self.__dict__["search"] = search
+
+    @cached_property
+    def client(self) -> OpenSearch:
+        """The one OpenSearch client (and connection pool) for reads and searches."""
+        from flowstatus.repository.opensearch_client import build_client
+
+        return build_client(self.settings)
+
+    @cached_property
+    def repository(self) -> StateRepository:
+        from flowstatus.repository.opensearch_client import build_client
+        from flowstatus.repository.opensearch_state import OpenSearchStateRepository
+
+        settings = self.settings
+        return OpenSearchStateRepository(
+            self.client,
+            settings.state_index,
+            refresh=settings.refresh,
+            write_client=build_client(settings, for_writes=True),
+            wait_for_active_shards=settings.wait_for_active_shards,
+        )
+
+    @cached_property
+    def search(self) -> StateSearch:
+        from flowstatus.repository.opensearch_search import OpenSearchStateSearch
+
+        return OpenSearchStateSearch.from_settings(self.settings, self.client)
+
+    @cached_property
+    def policy(self) -> AccessPolicy:
+        return AccessPolicy(self.settings.filter_by_backend_roles, self.settings.multi_tenancy)
+
+    @cached_property
+    def indexer(self) -> StatusIndexer:
+        return StatusIndexer(
+            self.repository,
+            retries=self.settings.conflict_retries,
+            on_retry=metrics.CONFLICT_RETRIES.inc,
+            policy=self.policy,
+        )
+
+    @cached_property
+    def watcher(self) -> StatusWatcher:
+        return StatusWatcher(
+            self.repository,
+            interval=self.settings.long_poll_interval,
+            max_waiters=self.settings.long_poll_max_waiters,
+            on_waiters=metrics.LONG_POLL_WAITERS.set,
+        )
+
+    @cached_property
+    def status_reads(self) -> StatusReads:
+        return StatusReads(self.repository, self.policy, self.watcher)
+
+    @cached_property
+    def scoped_search(self) -> ScopedSearch:
+        return ScopedSearch(self.search, self.policy)
+
+    @cached_property
+    def authenticator(self) -> Authenticator:
+        """Raises :class:`~flowstatus.services.passwords.UsersFileError` for an unusable users file."""
+        return Authenticator.from_settings(self.settings)
