@@ -13,9 +13,9 @@ import pytest
 from flowstatus.domain.model import ResourceCreated, User, WorkflowState
 from flowstatus.repository import Create, Delete, IndexReport, Outcome, Replace, StateRepository
 from flowstatus.repository.errors import DocumentMissing, IndexMissing
+from flowstatus.repository.memory import InMemoryStateRepository
 from flowstatus.settings import Settings
 from tests.conftest import new_id
-from tests.fakes import InMemoryStateRepository
 
 
 @pytest.fixture(params=["memory", "opensearch"])

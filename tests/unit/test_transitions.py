@@ -5,16 +5,15 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from flowstatus.repository.memory import InMemoryStateRepository
 from flowstatus.schemas.bulk import item_status
 from flowstatus.schemas.events import parse_event
 from flowstatus.services.indexer import StatusIndexer
-from tests.fakes import InMemoryStateRepository
 from tests.transition_table import CASES, Case
 
 
 def raw_doc(repo: InMemoryStateRepository, workflow_id: str) -> dict | None:
-    docs = repo._docs or {}
-    return docs[workflow_id][0] if workflow_id in docs else None
+    return repo.raw(workflow_id)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

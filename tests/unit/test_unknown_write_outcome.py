@@ -8,8 +8,8 @@ from flowstatus.domain.events import Event, EventKind
 from flowstatus.domain.model import ResourceCreated, WorkflowState
 from flowstatus.repository import Create
 from flowstatus.repository.errors import StoreUnavailable
+from flowstatus.repository.memory import InMemoryStateRepository
 from flowstatus.services.indexer import StatusIndexer
-from tests.fakes import InMemoryStateRepository
 
 R = ResourceCreated("create_index", "s1", "index_name", "idx")
 

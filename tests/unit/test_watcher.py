@@ -9,8 +9,8 @@ import pytest
 
 from flowstatus.domain.model import WorkflowState
 from flowstatus.repository import Create, Replace, Versioned
+from flowstatus.repository.memory import InMemoryStateRepository
 from flowstatus.services.long_poll import TIMED_OUT, StatusWatcher, TooManyWaiters
-from tests.fakes import InMemoryStateRepository
 
 
 class CountingRepository(InMemoryStateRepository):
