@@ -6,15 +6,18 @@ from flask import Blueprint, Response
 
 from flowstatus.api.auth import requires
 from flowstatus.api.components import components
+from flowstatus.api.openapi import documented, json_content
 from flowstatus.api.response import json_response
 from flowstatus.domain.access import Permission
 from flowstatus.repository.errors import StoreError
+from flowstatus.schemas.responses import ReadySchema
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/_health")
 @requires(Permission.PUBLIC, "health")
+@documented("Liveness.", responses={"200": {"description": "Alive", "content": json_content(ReadySchema)}})
 def health() -> Response:
     """200 while the process serves requests; never touches OpenSearch."""
     return json_response({"status": "ok"})
@@ -22,6 +25,10 @@ def health() -> Response:
 
 @bp.get("/_ready")
 @requires(Permission.PUBLIC, "ready")
+@documented("Readiness: OpenSearch reachable and the state index present.", responses={
+    "200": {"description": "Ready", "content": json_content(ReadySchema)},
+    "503": {"description": "Not ready", "content": json_content(ReadySchema)},
+})
 def ready() -> Response:
     """200 when OpenSearch answers and the state index exists, else 503 with Retry-After."""
     try:

@@ -17,6 +17,7 @@ from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from flowstatus.api.auth import requires
+from flowstatus.api.openapi import documented
 from flowstatus.domain.access import Permission
 from flowstatus.observability import metrics
 from flowstatus.observability.request_context import request_id
@@ -59,6 +60,8 @@ def _end(exc: BaseException | None) -> None:
 
 @bp.get("/metrics")
 @requires(Permission.READ, "cluster:monitor/flowstatus/metrics")
+@documented("Prometheus metrics.", responses={
+    "200": {"description": "Text exposition", "content": {"text/plain": {"schema": {"type": "string"}}}}})
 def prometheus() -> Response:
     """Prometheus text exposition of flowstatus's metrics."""
     return Response(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)

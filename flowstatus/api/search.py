@@ -15,9 +15,20 @@ from flowstatus.api.auth import requires
 from flowstatus.api.components import components
 from flowstatus.api.errors import NotAcceptableContentType, OpenSearchError
 from flowstatus.api.identity import current_caller
+from flowstatus.api.openapi import (
+    NOT_ACCEPTABLE,
+    OBJECT,
+    RESPONSE_PARAMETERS,
+    TOO_LARGE,
+    UNAVAILABLE,
+    documented,
+    error,
+    json_content,
+)
 from flowstatus.api.params import last, reject_unrecognized
 from flowstatus.api.response import json_response
 from flowstatus.domain.access import Permission
+from flowstatus.schemas.responses import OpenSearchErrorSchema
 
 bp = Blueprint("search", __name__)
 
@@ -30,6 +41,28 @@ _TOKENS = {list: "START_ARRAY", str: "VALUE_STRING", bool: "VALUE_BOOLEAN", int:
 
 @bp.route(SEARCH_PATH, methods=["GET", "POST"])
 @requires(Permission.READ, "cluster:admin/opensearch/flow_framework/workflow_state/search")
+@documented(
+    "Search workflow states with the query DSL, as the Flow Framework plugin does (access filters applied; "
+    "see docs/search.md).",
+    parameters=[
+        {"name": "source", "in": "query", "schema": {"type": "string"},
+         "description": "The search body as a parameter; only without a request body."},
+        {"name": "source_content_type", "in": "query", "schema": {"type": "string", "enum": sorted(JSON_TYPES)},
+         "description": "Required with `source`."},
+        *RESPONSE_PARAMETERS,
+    ],
+    request_body={"required": False, "content": json_content(OBJECT)},
+    responses={
+        "200": {"description": "OpenSearch's search response", "content": json_content(OBJECT)},
+        "400": error("Refused or invalid search, or OpenSearch's own 400 body", OpenSearchErrorSchema),
+        "403": error("Multi-tenancy on and no tenant"),
+        "404": error("State index missing", OpenSearchErrorSchema),
+        "406": NOT_ACCEPTABLE,
+        "408": {"description": "Timed out; the partial search response", "content": json_content(OBJECT)},
+        "413": TOO_LARGE,
+        "503": UNAVAILABLE,
+    },
+)
 def search_workflow_states() -> Response:
     """The search response; 408 with the same body when OpenSearch timed out, as the plugin answers.
 

@@ -8,18 +8,23 @@ COMPLETED or FAILED, or, with ``If-None-Match``, as soon as it changes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, request
 
 from flowstatus.api import etag
 from flowstatus.api.auth import requires
 from flowstatus.api.components import components
 from flowstatus.api.identity import current_caller
+from flowstatus.api.openapi import BOOLEAN, RESPONSE_PARAMETERS, UNAVAILABLE, documented, error, json_content
 from flowstatus.api.params import check_workflow_id, last, param_bool, parse_time_value, reject_unrecognized
 from flowstatus.api.response import json_response, options
 from flowstatus.domain.access import Permission
 from flowstatus.domain.model import State
+from flowstatus.domain.workflow_ids import MAX_ID_BYTES
 from flowstatus.repository.port import Lookup, Versioned
-from flowstatus.schemas.state import render_status
+from flowstatus.schemas.responses import OpenSearchErrorSchema, PluginErrorSchema
+from flowstatus.schemas.state import StatusSchema, render_status
 
 bp = Blueprint("status", __name__)
 
@@ -27,9 +32,33 @@ STATUS_PATH = "/_plugins/_flow_framework/workflow/<workflow_id:workflow_id>/_sta
 WAIT_PARAM = "wait_for_completion_timeout"
 FINISHED = frozenset({State.COMPLETED.value, State.FAILED.value})
 
+PARAMETERS: list[dict[str, Any]] = [
+    {"name": "workflow_id", "in": "path", "required": True,
+     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_ID_BYTES, "pattern": "^[^/\\x00-\\x1f\\x7f-\\x9f]+$"}},
+    {"name": "all", "in": "query", "schema": BOOLEAN, "description": "All fields."},
+    {"name": WAIT_PARAM, "in": "query",
+     "schema": {"type": "string", "pattern": "^([0-9]+(\\.[0-9]+)?(nanos|micros|ms|s|m|h|d)|0|-1)$"},
+     "description": "Long poll: return when COMPLETED or FAILED (or, with If-None-Match, on any change)."},
+    {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
+    *RESPONSE_PARAMETERS,
+]
+RESPONSES = {
+    "200": {"description": "The status", "content": json_content(StatusSchema),
+            "headers": {"ETag": {"schema": {"type": "string"}}}},
+    "304": {"description": "Unchanged since the given ETag"},
+    "400": {"description": "Bad parameter or id",
+            "content": json_content({"oneOf": [OpenSearchErrorSchema, PluginErrorSchema]})},
+    "403": error("Not allowed to see this workflow"),
+    "404": error("Unknown workflow or missing state index"),
+    "502": error("Stored document not in the plugin's format"),
+    "503": UNAVAILABLE,
+}
+
 
 @bp.get(STATUS_PATH)
 @requires(Permission.READ, "cluster:admin/opensearch/flow_framework/workflow_state/get", "Failed to get workflow status.")
+@documented("A workflow's provisioning status, as the Flow Framework plugin serves it.",
+            parameters=PARAMETERS, responses=RESPONSES)
 def get_workflow_status(workflow_id: str) -> Response:
     """The workflow's status; all fields with ``?all=true``.
 

@@ -19,12 +19,15 @@ from flowstatus.api.components import components
 from flowstatus.api.error_handlers import TRANSLATED, as_api_error
 from flowstatus.api.errors import ApiError
 from flowstatus.api.identity import current_caller
+from flowstatus.api.openapi import documented, html
 from flowstatus.api.params import reject_unrecognized
 from flowstatus.domain.access import Caller, Permission
 from flowstatus.domain.model import State
 from flowstatus.repository.errors import SearchIndexMissing
 from flowstatus.ui import display
 from flowstatus.ui.listing import (
+    MAX_SIZE,
+    STATES,
     PageArgumentError,
     detail_body,
     parse_list_request,
@@ -67,6 +70,16 @@ def _page(template: str, code: int = 200, headers: dict[str, str] | None = None,
 
 @bp.get(UI_PATH)
 @requires(Permission.READ, "cluster:admin/opensearch/flow_framework/workflow_state/search")
+@documented(
+    "The status page: workflows newest first, counts per state.",
+    parameters=[
+        {"name": "state", "in": "query", "schema": {"type": "string", "enum": ["", *STATES]}},
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        {"name": "size", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SIZE}},
+    ],
+    responses={"200": html("The page"), "400": html("Bad parameter"), "403": html("No tenant"),
+               "503": html("OpenSearch unavailable")},
+)
 def workflow_list() -> Response:
     """One page of workflows, newest first, optionally of one state, with counts per state.
 
@@ -98,6 +111,11 @@ def workflow_list() -> Response:
 
 @bp.get(UI_PATH + "/workflow/<workflow_id:workflow_id>")
 @requires(Permission.READ, "cluster:admin/opensearch/flow_framework/workflow_state/search")
+@documented(
+    "The status page of one workflow: its resources and full error.",
+    parameters=[{"name": "workflow_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+    responses={"200": html("The page"), "404": html("Unknown or not visible"), "503": html("OpenSearch unavailable")},
+)
 def workflow_detail(workflow_id: str) -> Response:
     """One workflow: every field, its resources, its full error; 404 if the caller cannot see it."""
     reject_unrecognized(request.path, request.args, ("workflow_id",))
