@@ -81,13 +81,20 @@ class LocalNode:
             {"cluster.default_number_of_replicas": 0} if seed_hosts is None else {})
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
-        # TLS context of the launcher's own requests; set by nodes serving https.
-        self._ssl_context: ssl.SSLContext | None = None
 
     @property
     def scheme(self) -> str:
-        """``https`` if the node serves TLS, else ``http``."""
-        return "http" if self._ssl_context is None else "https"
+        """``http``; ``https`` for a node that serves TLS (see SecureNode)."""
+        return "http"
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        """TLS context of the launcher's own requests (None: plain HTTP)."""
+        return None
+
+    def client_env(self) -> dict[str, str]:
+        """Environment variables a client of this node needs (flowstatus reads
+        these names): ``OPENSEARCH_URL``, plus the certificates on a secured node."""
+        return {"OPENSEARCH_URL": self.url}
 
     @property
     def url(self) -> str:
@@ -185,7 +192,7 @@ class LocalNode:
         ``body`` as for :func:`util.http_request`. Raises OSError when no
         HTTP answer came.
         """
-        return http_request(method, self.url + path, body, timeout, context=self._ssl_context)
+        return http_request(method, self.url + path, body, timeout, context=self._tls_context())
 
     def get_json(self, path: str, timeout: float = 10.0) -> Any:
         """GET ``path`` (see :meth:`request`) and decode it; OSError unless 200."""
