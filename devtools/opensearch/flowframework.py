@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from .distribution import locked, make_dir, staging_dir
@@ -45,24 +46,23 @@ class PluginZipNotFound(LauncherError):
     """
 
 
-def zip_folders(cache_dir: Path) -> list[Path]:
-    """Folders searched for a local plugin zip, in order: $FLOWSTATUS_PLUGIN_ZIPS,
-    ``<repo>/../shared/opensearch-plugins``, ``/work/shared/opensearch-plugins``,
-    ``<cache>/plugins``."""
+def zip_folders() -> list[Path]:
+    """Folders searched for a local plugin zip before the cache, in order:
+    $FLOWSTATUS_PLUGIN_ZIPS, ``<repo>/../shared/opensearch-plugins``,
+    ``/work/shared/opensearch-plugins``."""
     folders = [Path(os.environ[ZIPS_ENV]).expanduser()] if os.environ.get(ZIPS_ENV) else []
-    folders += [_REPO.parent / "shared" / "opensearch-plugins", Path("/work/shared/opensearch-plugins"),
-                cache_dir / "plugins"]
-    return folders
+    return folders + [_REPO.parent / "shared" / "opensearch-plugins", Path("/work/shared/opensearch-plugins")]
 
 
-def flow_framework_zip(version: str, cache_dir: Path) -> Path:
+def flow_framework_zip(version: str, cache_dir: Path, folders: Sequence[Path] | None = None) -> Path:
     """Path of the verified flow-framework zip for OpenSearch ``version``.
 
-    Searches :func:`zip_folders`; the first copy found outside the cache is
-    copied into ``<cache>/plugins/`` (atomically) so later runs find it even
-    where the other folders are gone. Raises PluginZipNotFound (saying where
-    it looked and which variable to set) when there is none, and
-    LauncherError for an unknown version or a zip with another sha256.
+    Searches ``folders`` (default :func:`zip_folders`), then
+    ``<cache>/plugins``. A copy found outside the cache is copied there
+    (atomically) so later runs find it even where the other folders are
+    gone. Raises PluginZipNotFound (saying where it looked and which variable
+    to set) when there is none, and LauncherError for an unknown version or a
+    zip with another sha256.
     """
     expected = FLOW_FRAMEWORK_SHA256.get(version)
     if expected is None:
@@ -70,10 +70,10 @@ def flow_framework_zip(version: str, cache_dir: Path) -> Path:
                             f"known: {', '.join(sorted(FLOW_FRAMEWORK_SHA256))}")
     name = f"opensearch-flow-framework-{version}.0.zip"
     cached = cache_dir / "plugins" / name
-    folders = zip_folders(cache_dir)
-    found = next((folder / name for folder in folders if (folder / name).is_file()), None)
+    searched = [*(zip_folders() if folders is None else folders), cached.parent]
+    found = next((folder / name for folder in searched if (folder / name).is_file()), None)
     if found is None:
-        looked = ", ".join(str(folder) for folder in folders)
+        looked = ", ".join(str(folder) for folder in searched)
         raise PluginZipNotFound(f"{name} (the Flow Framework plugin, not on Maven Central) is in none of: "
                                 f"{looked}; set {ZIPS_ENV} to the folder that holds it")
     digest = sha256_of(found)

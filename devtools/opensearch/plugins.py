@@ -4,9 +4,9 @@ Cache layout (next to distribution.py's)::
 
     <cache>/plugins/<artifact>-<version>.zip         a plugin zip from Maven Central (or copied in)
     <cache>/plugins/<file>.zip.sha256                 its digest, keyed on the zip's size and mtime
-    <cache>/install/opensearch-<V>+<set>-<hash>/      plain install + the set's plugins
-    <cache>/install/opensearch-<V>+<set>-<hash>/flowstatus-plugins.json   what was installed
-    <cache>/.lock-plugin-<file>, .lock-opensearch-<V>+<set>-<hash>         flocks
+    <cache>/install/opensearch-<V>-<set>-<hash>/      plain install + the set's plugins
+    <cache>/install/opensearch-<V>-<set>-<hash>/flowstatus-plugins.json   what was installed
+    <cache>/.lock-plugin-<file>, .lock-opensearch-<V>-<set>-<hash>         flocks
 
 ``<hash>`` is a short digest of the plugin zips' sha256, in install order, so
 a changed zip gets a new folder instead of a stale one. An install folder is
@@ -155,7 +155,10 @@ def ensure_plugin_zip(plugin: Plugin, cache_dir: Path) -> tuple[Path, str]:
 def install_name(version: str, plugin_set: PluginSet, digests: list[str]) -> str:
     """Folder name of the install of ``plugin_set`` (zips with ``digests``) on ``version``."""
     short = hashlib.sha256(" ".join(digests).encode()).hexdigest()[:10]
-    return f"opensearch-{version}+{plugin_set.name}-{short}"
+    # No "+" (or other URL-special character) in the name: OpenSearch 3.x
+    # URL-decodes plugin policy paths, so a "+" becomes a space and the
+    # plugin install fails with FileNotFoundException.
+    return f"opensearch-{version}-{plugin_set.name}-{short}"
 
 
 def ensure_plugin_install(settings: LauncherSettings, plugin_set: PluginSet) -> PluginInstall:
