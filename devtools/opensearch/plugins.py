@@ -24,7 +24,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,21 +52,25 @@ class Plugin:
     ``name`` is the component name ``_cat/plugins`` shows (e.g. ``opensearch-ml``);
     ``coords`` is ``group:artifact:version`` of a zip artifact. With ``sha256``
     the zip must have exactly that digest, else installing raises LauncherError.
+    ``adapt(zip, cache_dir)``, if given, returns the zip to install instead
+    (made once in the cache; see securityzip.py).
     """
 
     name: str
     coords: str | None = None
     path: Path | None = None
     sha256: str | None = None
+    adapt: Callable[[Path, Path], Path] | None = None
 
     def __post_init__(self) -> None:
         if (self.coords is None) == (self.path is None):
             raise ValueError(f"plugin {self.name}: give exactly one of coords and path")
 
     @classmethod
-    def maven(cls, name: str, group: str, artifact: str, version: str, sha256: str | None = None) -> Plugin:
+    def maven(cls, name: str, group: str, artifact: str, version: str, sha256: str | None = None,
+              adapt: Callable[[Path, Path], Path] | None = None) -> Plugin:
         """A plugin published on Maven Central as ``group:artifact:version`` (zip)."""
-        return cls(name, coords=f"{group}:{artifact}:{version}", sha256=sha256)
+        return cls(name, coords=f"{group}:{artifact}:{version}", sha256=sha256, adapt=adapt)
 
 
 @dataclass(frozen=True)
@@ -125,8 +129,9 @@ def _cached_sha256(path: Path) -> str:
 
 
 def ensure_plugin_zip(plugin: Plugin, cache_dir: Path) -> tuple[Path, str]:
-    """Return (zip path, sha256) of ``plugin``, fetching a Maven plugin into
-    ``<cache>/plugins/`` once (per-zip lock, atomic rename).
+    """Return (zip path, sha256) of what to install for ``plugin``, fetching a
+    Maven plugin into ``<cache>/plugins/`` once (per-zip lock, atomic rename)
+    and adapting it if the plugin says so.
 
     Raises LauncherError when the zip cannot be had or its digest is not the
     expected one (the zip is left in place, for a human to look at).
@@ -149,6 +154,12 @@ def ensure_plugin_zip(plugin: Plugin, cache_dir: Path) -> tuple[Path, str]:
     if plugin.sha256 is not None and digest != plugin.sha256:
         raise LauncherError(f"plugin {plugin.name}: {zip_path} has sha256 {digest}, expected "
                             f"{plugin.sha256}; delete or replace it")
+    if plugin.adapt is not None:
+        adapted = plugin.adapt(zip_path, cache_dir)
+        if adapted != zip_path:
+            with locked(cache_dir / f".lock-plugin-{adapted.name}"):
+                digest = _cached_sha256(adapted)
+            zip_path = adapted
     return zip_path, digest
 
 

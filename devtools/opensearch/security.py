@@ -3,7 +3,8 @@
 The security plugin (``org.opensearch.plugin:opensearch-security``, version =
 OpenSearch version + ``.0``) is on Maven Central for 2.19.3, 2.19.4 and
 3.4.0 among others, not for 2.19.6: a secured node defaults to 2.19.4. It
-loads only on its exact OpenSearch version.
+loads only on its exact OpenSearch version; from 3.3 on, only once adapted
+to the integ-test distribution (securityzip.py).
 
 The node makes its own CA, node and admin certificates (pki.py) in
 ``<run>/pki/`` and initialises the security index from the YAML files in its
@@ -28,6 +29,7 @@ import yaml
 from .node import LocalNode
 from .pki import CertFiles, Pki
 from .plugins import Plugin, PluginSet
+from .securityzip import without_rule_framework
 from .settings import resolve_settings
 from .util import basic_auth, http_request
 
@@ -46,9 +48,11 @@ _BCRYPT_ROUNDS = 8
 
 
 def security_plugins(version: str) -> PluginSet:
-    """The plugin set of a secured node on OpenSearch ``version``."""
+    """The plugin set of a secured node on OpenSearch ``version`` (3.3+:
+    adapted to the integ-test distribution, see securityzip.py)."""
     return PluginSet("security", (Plugin.maven("opensearch-security", "org.opensearch.plugin",
-                                               "opensearch-security", f"{version}.0"),))
+                                               "opensearch-security", f"{version}.0",
+                                               adapt=without_rule_framework),))
 
 
 @dataclass(frozen=True)
@@ -206,18 +210,20 @@ def _write_security_config(folder: Path, specs: Mapping[str, InternalUser], pass
             entry = mappings.setdefault(role, {"users": []})
             entry["users"] = [*entry.get("users", []), user]
     existing = yaml.safe_load((folder / "roles.yml").read_text()) or {}
+    # Client certificates first: a challenging domain answers 401 as soon as
+    # its own credentials are missing, so basic auth must be tried last.
     authc = {
-        "basic_internal_auth_domain": {
-            "http_enabled": True, "transport_enabled": True, "order": 0,
-            # challenge: a request without credentials answers 401 with WWW-Authenticate
-            "http_authenticator": {"type": "basic", "challenge": True},
-            "authentication_backend": {"type": "intern"},
-        },
         "clientcert_auth_domain": {
-            "http_enabled": True, "transport_enabled": False, "order": 1,
+            "http_enabled": True, "transport_enabled": False, "order": 0,
             "http_authenticator": {"type": "clientcert", "config": {"username_attribute": "cn"},
                                    "challenge": False},
             "authentication_backend": {"type": "noop"},
+        },
+        "basic_internal_auth_domain": {
+            "http_enabled": True, "transport_enabled": True, "order": 1,
+            # challenge: a request without credentials answers 401 with WWW-Authenticate
+            "http_authenticator": {"type": "basic", "challenge": True},
+            "authentication_backend": {"type": "intern"},
         },
     }
     dump("config.yml", {**meta("config"), "config": {"dynamic": {
