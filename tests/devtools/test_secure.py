@@ -24,9 +24,11 @@ from devtools.opensearch.util import http_request
 from .helpers import REPO, child_env
 
 STATE_INDEX = ".plugins-flow-framework-state"
+# flowstatus' own mapping of the state index, wherever the package keeps it.
+STATE_MAPPING = next((REPO / "flowstatus").rglob("workflow-state.json"))
 STATE_INDEX_BODY = {
     "settings": {"index": {"auto_expand_replicas": "0-1", "hidden": True}},
-    "mappings": json.loads((REPO / "flowstatus" / "resources" / "workflow-state.json").read_text()),
+    "mappings": json.loads(STATE_MAPPING.read_text()),
 }
 
 
