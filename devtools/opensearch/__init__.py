@@ -77,7 +77,12 @@ def start_cluster(size: int = 3, **kwargs: Any) -> LocalCluster:
 
 @contextmanager
 def local_opensearch(**kwargs: Any) -> Iterator[str]:
-    """Start one node, yield its URL, and always stop it (run dir removed)."""
+    """Start one node, yield its URL, and always stop it (run dir removed).
+
+    The node is of the kind ``FLOWSTATUS_OPENSEARCH_PLUGINS`` names, unless
+    ``plugins`` is passed (see :func:`start_node`); a secured node's URL is
+    https and needs its CA and credentials, so use start_node() for those.
+    """
     node = start_node(**kwargs)
     try:
         yield node.url

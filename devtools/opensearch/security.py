@@ -30,7 +30,7 @@ from .node import LocalNode
 from .pki import CertFiles, Pki
 from .plugins import Plugin, PluginSet
 from .securityzip import without_rule_framework
-from .settings import resolve_settings
+from .settings import LauncherError, resolve_settings
 from .util import basic_auth, http_request
 
 DEFAULT_SECURE_VERSION = "2.19.4"
@@ -147,15 +147,17 @@ class SecureNode(LocalNode):
     def issue_client_cert(self, user: str) -> CertFiles:
         """A client certificate with CN ``user``, signed by the node's CA; the
         node authenticates it as ``user`` (map that name in role_mappings).
-        Only after :meth:`start`."""
+        Raises LauncherError before :meth:`start`, which makes the CA."""
         if self._pki is None:
-            raise RuntimeError("issue_client_cert() needs a started node")
+            raise LauncherError("issue_client_cert() needs a started node")
         return self._pki.issue(user)
 
     def request_as(self, user: str | None, method: str, path: str, body: Any | None = None, *,
                    timeout: float = 10.0) -> tuple[int, bytes]:
         """Send one request as internal user ``user`` (basic auth; no client
-        certificate), or with no credentials at all if ``user`` is None."""
+        certificate), or with no credentials at all if ``user`` is None.
+        Raises KeyError for a user the node does not have, OSError when no
+        HTTP answer came."""
         headers = basic_auth(user, self.users[user]) if user is not None else {}
         return http_request(method, self.url + path, body, timeout, context=self._ca_context, headers=headers)
 
