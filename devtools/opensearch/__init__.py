@@ -9,8 +9,10 @@ pitfalls, and ``python -m devtools.opensearch --help`` for the command line.
 
     with local_opensearch() as url:          # one node, always stopped
         ...
-    node = start_node()                      # LocalNode: .url .pid .log_path .stop() .kill()
+    node = start_node()                      # LocalNode: .url .pid .log_path .request() .stop() .kill()
     cluster = start_cluster(3)               # LocalCluster: .urls .kill_node(i) .start_node(i) ...
+    ff = start_node("flow-framework")        # job-scheduler + ml-commons + flow-framework (2.19.6)
+    sec = start_node("security")             # SecureNode (2.19.4): https, .ca_path .admin .users .request_as()
 """
 
 from __future__ import annotations
@@ -21,17 +23,33 @@ from typing import Any
 
 from .cluster import LocalCluster
 from .distribution import Distribution, ensure_distribution
+from .flowframework import PluginZipNotFound, flow_framework_plugins, flow_framework_zip
 from .node import LocalNode
+from .pki import CertFiles
+from .plugins import Plugin, PluginInstall, PluginSet, ensure_plugin_install
+from .presets import PRESETS, preset_node
+from .security import InternalUser, SecureNode
 from .settings import DEFAULT_VERSION, LauncherError, LauncherSettings, resolve_settings
 
 __all__ = [
     "DEFAULT_VERSION",
+    "PRESETS",
+    "CertFiles",
     "Distribution",
+    "InternalUser",
     "LauncherError",
     "LauncherSettings",
     "LocalCluster",
     "LocalNode",
+    "Plugin",
+    "PluginInstall",
+    "PluginSet",
+    "PluginZipNotFound",
+    "SecureNode",
     "ensure_distribution",
+    "ensure_plugin_install",
+    "flow_framework_plugins",
+    "flow_framework_zip",
     "local_opensearch",
     "resolve_settings",
     "start_cluster",
@@ -39,13 +57,17 @@ __all__ = [
 ]
 
 
-def start_node(**kwargs: Any) -> LocalNode:
+def start_node(plugins: str | None = None, **kwargs: Any) -> LocalNode:
     """Start one single-node cluster and wait until it is healthy.
 
-    ``kwargs`` are LocalNode's (version, java_home, heap, cache_dir,
-    start_timeout, settings, keep_run_dir, ...). The caller must ``stop()`` it.
+    ``plugins`` names the kind of node: ``flow-framework``, ``security`` (a
+    SecureNode) or None for FLOWSTATUS_OPENSEARCH_PLUGINS, else a plain node
+    (see presets.py). ``kwargs`` are LocalNode's (version, java_home, heap,
+    cache_dir, start_timeout, settings, keep_run_dir, ...; SecureNode's for
+    ``security``). The caller must ``stop()`` it. Raises LauncherError
+    (PluginZipNotFound when the flow-framework zip is nowhere).
     """
-    return LocalNode(**kwargs).start()
+    return preset_node(plugins, **kwargs).start()
 
 
 def start_cluster(size: int = 3, **kwargs: Any) -> LocalCluster:
@@ -55,7 +77,12 @@ def start_cluster(size: int = 3, **kwargs: Any) -> LocalCluster:
 
 @contextmanager
 def local_opensearch(**kwargs: Any) -> Iterator[str]:
-    """Start one node, yield its URL, and always stop it (run dir removed)."""
+    """Start one node, yield its URL, and always stop it (run dir removed).
+
+    The node is of the kind ``FLOWSTATUS_OPENSEARCH_PLUGINS`` names, unless
+    ``plugins`` is passed (see :func:`start_node`); a secured node's URL is
+    https and needs its CA and credentials, so use start_node() for those.
+    """
     node = start_node(**kwargs)
     try:
         yield node.url

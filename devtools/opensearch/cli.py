@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; for ``run`` the command's own code (128+N if it died
 of signal N); 1 launcher error; 2 usage error; 130 interrupted while starting.
-stdout carries only results (paths, URLs, export lines); progress goes to stderr.
+stdout carries only results (paths, URLs, export lines); progress goes to stderr
+(with the passwords of a secured node's users).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from typing import Any, TypeVar
 import click
 
 from .cluster import LocalCluster
-from .distribution import ensure_distribution
 from .node import LocalNode
+from .presets import PRESETS, preset_install, preset_node, resolve_preset
+from .security import SecureNode
 from .settings import LauncherError
 from .util import progress
 
@@ -38,6 +40,10 @@ def _common(command: F) -> F:
         click.option("--cache-dir", help="Download/unpack cache (env FLOWSTATUS_CACHE_DIR)."),
         click.option("--start-timeout", type=float, metavar="SECONDS",
                      help="Give up starting after this long (default 180)."),
+        click.option("--plugins", type=click.Choice([*PRESETS, "none"]),
+                     help="Node kind (env FLOWSTATUS_OPENSEARCH_PLUGINS): flow-framework (job-scheduler, "
+                          "ml-commons, flow-framework; default version 2.19.6) or security (TLS, users; "
+                          "default version 2.19.4)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -65,11 +71,11 @@ def main() -> None:
 @main.command()
 @_common
 def fetch(version: str | None, java_home: str | None, heap: str | None, cache_dir: str | None,
-          start_timeout: float | None) -> None:
-    """Download and unpack only; print the install path."""
+          start_timeout: float | None, plugins: str | None) -> None:
+    """Download and unpack (and install plugins) only; print the install path."""
 
     def action() -> int:
-        click.echo(ensure_distribution(version, cache_dir).home)
+        click.echo(preset_install(plugins, version=version, java_home=java_home, cache_dir=cache_dir))
         return 0
 
     _exit_code(action)
@@ -91,7 +97,9 @@ def run(command: tuple[str, ...], **kwargs: Any) -> None:
     """Run COMMAND with OPENSEARCH_URL set, starting a node unless it is set.
 
     Write it after ``--``: ``run -- pytest -q``.  Exits with COMMAND's code
-    (128+N if it died of signal N).
+    (128+N if it died of signal N). For a secured node COMMAND also gets
+    OPENSEARCH_CA_CERTS, OPENSEARCH_CLIENT_CERT and OPENSEARCH_CLIENT_KEY
+    (the admin certificate).
     """
     _exit_code(lambda: _run(list(command), kwargs))
 
@@ -127,19 +135,24 @@ def _start(nodes: int, keep: bool, kwargs: dict[str, Any]) -> int:
     """Start ``nodes`` node(s), print their URLs, wait for a stop signal."""
     target: LocalNode | LocalCluster | None = None
     ready = False
+    plugins = kwargs.pop("plugins")
+    if nodes > 1 and resolve_preset(plugins) is not None:
+        raise LauncherError("--plugins starts one node only (use --nodes 1)")
     with _signals_interrupt():
         try:
             if nodes == 1:
-                target = LocalNode(keep_run_dir=keep, **kwargs).start()
+                target = preset_node(plugins, keep_run_dir=keep, **kwargs).start()
                 members = [target]
             else:
                 target = LocalCluster(nodes, keep_run_dir=keep, **kwargs).start()
                 members = target.nodes
             urls = [node.url for node in members]
             print("\n".join(urls), flush=True)
-            print(f"export OPENSEARCH_URL={urls[0]}", flush=True)
+            for key, value in members[0].client_env().items():
+                print(f"export {key}={value}", flush=True)
             if len(urls) > 1:
                 print(f"export OPENSEARCH_URLS={','.join(urls)}", flush=True)
+            _report_users(members[0])
             progress("running; stop with Ctrl-C or SIGTERM")
             ready = True
             while True:  # a node dying on its own ends the command with its log tail
@@ -160,13 +173,22 @@ def _run(command: list[str], kwargs: dict[str, Any]) -> int:
     if os.environ.get("OPENSEARCH_URL"):
         progress(f"using OPENSEARCH_URL={os.environ['OPENSEARCH_URL']}")
         return _run_child(command, dict(os.environ))
+    plugins = kwargs.pop("plugins")
     with _signals_interrupt():
-        node = LocalNode(**kwargs).start()
+        node = preset_node(plugins, **kwargs).start()
+    _report_users(node)
     try:
-        return _run_child(command, dict(os.environ, OPENSEARCH_URL=node.url))
+        return _run_child(command, dict(os.environ, **node.client_env()))
     finally:
         with _signals_ignored():
             node.stop()
+
+
+def _report_users(node: LocalNode) -> None:
+    """On stderr, the internal users of a secured node and their passwords."""
+    if isinstance(node, SecureNode):
+        users = ", ".join(f"{user}:{password}" for user, password in node.users.items())
+        progress(f"users (basic auth over https, CA {node.ca_path}): {users}")
 
 
 def _run_child(command: list[str], env: dict[str, str]) -> int:

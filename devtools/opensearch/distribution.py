@@ -8,7 +8,9 @@ Cache layout (``<cache>`` from :func:`settings.default_cache_dir`)::
 
 Both the zip and the install appear under their final name only by an atomic
 rename from a temporary folder beside them, so an interrupted download or
-unpack never leaves something that a later call would trust.
+unpack never leaves something that a later call would trust. plugins.py
+builds its plugin installs with the same helpers (:func:`locked`,
+:func:`staging_dir`, :func:`maven_fetch`).
 """
 
 from __future__ import annotations
@@ -60,14 +62,13 @@ def ensure_distribution(
     ver, cache = settings.version, settings.cache_dir
     dist_dir, install_dir = cache / "dist", cache / "install"
     for folder in (cache, dist_dir, install_dir):
-        _make_dir(folder)
+        make_dir(folder)
     zip_path = dist_dir / f"opensearch-{ver}.zip"
     home = install_dir / f"opensearch-{ver}"
     downloaded = unpacked = False
-    with _locked(cache / f".lock-opensearch-{ver}"):
-        _remove_leftovers(dist_dir, f".download-{ver}-")
-        _remove_leftovers(install_dir, f".unpack-{ver}-")
-        if not _is_install(home):
+    with locked(cache / f".lock-opensearch-{ver}"):
+        remove_leftovers(install_dir, f".unpack-{ver}-")
+        if not is_install(home):
             if home.exists():  # not ours or damaged by hand: never trust it
                 shutil.rmtree(home)
             if not zip_path.is_file():
@@ -80,31 +81,41 @@ def ensure_distribution(
 
 def download(version: str, zip_path: Path) -> None:
     """Fetch the ``version`` zip with Maven and move it atomically to ``zip_path``."""
+    maven_fetch(f"{ARTIFACT}:{version}:zip", zip_path, what=f"OpenSearch {version}")
+
+
+def maven_fetch(coords: str, dest: Path, *, what: str) -> None:
+    """Copy the Maven artifact ``coords`` (``group:artifact:version:packaging``)
+    to ``dest`` through a temp folder beside it and an atomic rename.
+
+    The caller holds the lock guarding ``dest`` (temp folders an interrupted
+    fetch left are removed first). Raises LauncherError (with
+    Maven's last output lines) when mvn is missing or cannot fetch it.
+    """
     mvn = shutil.which("mvn")
     if mvn is None:
         raise LauncherError("mvn not found on PATH: install Maven (apt-get install maven)")
-    tmp = Path(tempfile.mkdtemp(prefix=f".download-{version}-", dir=zip_path.parent))
-    try:
-        progress(f"downloading OpenSearch {version} from Maven Central (mvn)…")
+    _group, artifact, version, packaging = coords.split(":")
+    prefix = f".download-{dest.stem}-"
+    remove_leftovers(dest.parent, prefix)
+    with staging_dir(dest.parent, prefix) as tmp:
+        progress(f"downloading {what} from Maven Central (mvn)…")
         started = time.monotonic()
-        cmd = [mvn, "-B", "-q", DEPENDENCY_PLUGIN,
-               f"-Dartifact={ARTIFACT}:{version}:zip", f"-DoutputDirectory={tmp}"]
+        cmd = [mvn, "-B", "-q", DEPENDENCY_PLUGIN, f"-Dartifact={coords}", f"-DoutputDirectory={tmp}"]
         # cwd=tmp: a pom.xml in the caller's folder would otherwise be loaded.
         res = subprocess.run(cmd, cwd=tmp, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True, check=False)
-        got = tmp / f"opensearch-{version}.zip"
+        got = tmp / f"{artifact}-{version}.{packaging}"
         if res.returncode != 0 or not got.is_file():
             out = "\n".join(res.stdout.strip().splitlines()[-25:])
             raise LauncherError(
-                f"mvn could not fetch {ARTIFACT}:{version}:zip (exit {res.returncode}; "
+                f"mvn could not fetch {coords} (exit {res.returncode}; "
                 f"is the version published, is ~/.m2 writable?):\n{out}"
             )
         os.chmod(got, 0o644)
-        os.replace(got, zip_path)
-        size_mb = zip_path.stat().st_size / 1e6
+        os.replace(got, dest)
+        size_mb = dest.stat().st_size / 1e6
         progress(f"downloaded {size_mb:.0f} MB in {time.monotonic() - started:.1f} s")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def unpack(zip_path: Path, home: Path, version: str) -> None:
@@ -116,40 +127,37 @@ def unpack(zip_path: Path, home: Path, version: str) -> None:
     unzip = shutil.which("unzip")
     if unzip is None:
         raise LauncherError("unzip not found on PATH: install it (apt-get install unzip)")
-    tmp = Path(tempfile.mkdtemp(prefix=f".unpack-{version}-", dir=home.parent))
-    try:
+    with staging_dir(home.parent, f".unpack-{version}-") as tmp:
         progress(f"unpacking {zip_path.name}…")
         started = time.monotonic()
         res = subprocess.run([unzip, "-q", str(zip_path), "-d", str(tmp)],
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True, check=False)
         roots = list(tmp.iterdir())
-        if res.returncode != 0 or len(roots) != 1 or not _is_install(roots[0]):
+        if res.returncode != 0 or len(roots) != 1 or not is_install(roots[0]):
             zip_path.unlink(missing_ok=True)
             raise LauncherError(
                 f"unzip of {zip_path} failed (exit {res.returncode}) or gave no OpenSearch "
                 f"tree; the zip was deleted, run again to fetch it afresh\n{res.stdout[-2000:]}"
             )
-        _make_world_readable(roots[0])
+        make_world_readable(roots[0])
         os.rename(roots[0], home)
         progress(f"unpacked in {time.monotonic() - started:.1f} s")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _is_install(home: Path) -> bool:
+def is_install(home: Path) -> bool:
     """True if ``home`` looks like a complete unpacked OpenSearch."""
     return os.access(home / "bin" / "opensearch", os.X_OK) and (home / "lib").is_dir()
 
 
-def _make_dir(path: Path) -> None:
+def make_dir(path: Path) -> None:
     """Create ``path``; as root also make it traversable for the node user."""
     path.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0 and path.stat().st_uid == 0:
         os.chmod(path, path.stat().st_mode | 0o755)
 
 
-def _make_world_readable(root: Path) -> None:
+def make_world_readable(root: Path) -> None:
     """chmod a+rX the tree: the node may run as another user, and unzip may
     have applied a restrictive umask."""
     for dirpath, _dirs, files in os.walk(root):
@@ -162,14 +170,26 @@ def _make_world_readable(root: Path) -> None:
             os.chmod(path, mode | 0o444 | (0o111 if mode & 0o111 else 0))
 
 
-def _remove_leftovers(folder: Path, prefix: str) -> None:
+def remove_leftovers(folder: Path, prefix: str) -> None:
     """Delete temp folders an interrupted run left (we hold the lock)."""
     for entry in folder.glob(prefix + "*"):
         shutil.rmtree(entry, ignore_errors=True)
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def staging_dir(parent: Path, prefix: str) -> Iterator[Path]:
+    """A fresh temp folder in ``parent`` (so a rename out of it is atomic),
+    removed with whatever is left in it when the block ends, error or not.
+    ``prefix`` must match what the caller passes to :func:`remove_leftovers`."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
     """Hold an exclusive flock on ``path`` for the duration of the block."""
     with open(path, "a") as fh:
         try:

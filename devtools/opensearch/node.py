@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
 import signal
+import ssl
 import subprocess
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from .distribution import ensure_distribution
+from .plugins import PluginInstall, PluginSet, ensure_plugin_install
 from .privileges import check_access, chown_tree, ensure_node_user, exec_prefix, node_user
 from .runconfig import child_env, node_settings, prepare_run_dir
-from .settings import LauncherError, resolve_settings
-from .util import Leftovers, free_ports, http_get, http_request, poll_until, progress, tail
+from .settings import DEFAULT_HEAP, LauncherError, resolve_settings
+from .util import Leftovers, free_ports, http_request, poll_until, progress, tail
 
 # Nodes started and not yet stopped; killed at interpreter exit so a forgotten
 # stop() leaves no process and no temp folder (pdeathsig covers abrupt death).
@@ -36,7 +39,9 @@ class LocalNode:
     indices default to 0 replicas (so it can be green); with them it is a
     member of a multi-node cluster (see LocalCluster). Keyword arguments
     left None fall back to the FLOWSTATUS_* environment (see settings.py).
-    The node dies with the *thread* that started it (PR_SET_PDEATHSIG), so
+    With ``plugins`` the node runs from that set's own install folder (see
+    plugins.py), with the set's settings under the caller's and the set's
+    heap unless one is given. The node dies with the *thread* that started it (PR_SET_PDEATHSIG), so
     start nodes from a thread that outlives them, normally the main thread.
     """
 
@@ -47,8 +52,13 @@ class LocalNode:
                  transport_port: int | None = None, seed_hosts: Sequence[str] | None = None,
                  initial_cluster_managers: Sequence[str] | None = None,
                  settings: Mapping[str, object] | None = None,
-                 run_dir: str | os.PathLike[str] | None = None, keep_run_dir: bool = False) -> None:
-        self.config = resolve_settings(version, java_home, heap, cache_dir, start_timeout)
+                 run_dir: str | os.PathLike[str] | None = None, keep_run_dir: bool = False,
+                 plugins: PluginSet | None = None) -> None:
+        self.plugins = plugins
+        self.config = resolve_settings(version, java_home, heap, cache_dir, start_timeout,
+                                       default_heap=(plugins and plugins.heap) or DEFAULT_HEAP)
+        # The install the latest start ran from (None before the first start).
+        self.install: PluginInstall | None = None
         self.name = name
         ports = free_ports(2) if not (http_port and transport_port) else [0, 0]
         self.http_port = http_port or ports[0]
@@ -63,7 +73,8 @@ class LocalNode:
         self._settings = node_settings(
             run_dir=self.run_dir, name=name, cluster_name=cluster_name, http_port=self.http_port,
             transport_port=self.transport_port, seed_hosts=seed_hosts,
-            initial_cluster_managers=initial_cluster_managers, extra=settings)
+            initial_cluster_managers=initial_cluster_managers,
+            extra={**(plugins.settings if plugins else {}), **(settings or {})})
         # Persistent cluster settings put once the node is healthy. A lone node
         # can host no replica, so new indices default to 0 and it goes green.
         self._cluster_settings: dict[str, object] = (
@@ -72,9 +83,23 @@ class LocalNode:
         self._log_offset = 0
 
     @property
+    def scheme(self) -> str:
+        """``http``; ``https`` for a node that serves TLS (see SecureNode)."""
+        return "http"
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        """TLS context of the launcher's own requests (None: plain HTTP)."""
+        return None
+
+    def client_env(self) -> dict[str, str]:
+        """Environment variables a client of this node needs (flowstatus reads
+        these names): ``OPENSEARCH_URL``, plus the certificates on a secured node."""
+        return {"OPENSEARCH_URL": self.url}
+
+    @property
     def url(self) -> str:
         """Base URL of the node's HTTP API, e.g. ``http://127.0.0.1:23456``."""
-        return f"http://127.0.0.1:{self.http_port}"
+        return f"{self.scheme}://127.0.0.1:{self.http_port}"
 
     @property
     def pid(self) -> int | None:
@@ -107,19 +132,31 @@ class LocalNode:
             raise
         return self
 
+    def _home(self) -> Path:
+        """The install to run: the plain one, or the plugin set's (made once)."""
+        if self.plugins is None:
+            return ensure_distribution(self.config.version, self.config.cache_dir).home
+        self.install = ensure_plugin_install(self.config, self.plugins)
+        return self.install.home
+
+    def _configure(self, conf: Path) -> None:
+        """Hook run after the run dir's ``config/`` is written and before the
+        node starts (and before it is chowned to the node user)."""
+
     def _spawn(self) -> None:
         """Write the run dir and start bin/opensearch in its own session."""
-        dist = ensure_distribution(self.config.version, self.config.cache_dir)
+        home = self._home()
         if self._owns_run_dir:
             self.run_dir.mkdir(mode=0o700, exist_ok=True)
-        prepare_run_dir(self.run_dir, dist.home, self._settings)
+        prepare_run_dir(self.run_dir, home, self._settings)
+        self._configure(self.run_dir / "config")
         user = node_user()
         if user is not None:
             uid, gid = ensure_node_user(user)
             chown_tree(self.run_dir, uid, gid)
-            check_access(user, [dist.home, self.run_dir])
+            check_access(user, [home, self.run_dir])
         env = child_env(self.run_dir, self.config.java_home, self.config.heap, user)
-        cmd = exec_prefix(user) + [str(dist.home / "bin" / "opensearch")]
+        cmd = exec_prefix(user) + [str(home / "bin" / "opensearch")]
         with open(self.log_path, "ab") as log:
             self._log_offset = log.tell()
             log.write(f"=== flowstatus launcher: starting {self.name} {time.ctime()}\n".encode())
@@ -147,12 +184,33 @@ class LocalNode:
         """Last ``lines`` lines the node printed since its latest start."""
         return tail(self.log_path, lines, self._log_offset)
 
+    def request(self, method: str, path: str, body: Any | None = None, *,
+                timeout: float = 10.0) -> tuple[int, bytes]:
+        """Send one request to the node as the launcher does (on a secured
+        node: with the admin certificate); return (status, body).
+
+        ``body`` as for :func:`util.http_request`. Raises OSError when no
+        HTTP answer came.
+        """
+        return http_request(method, self.url + path, body, timeout, context=self._tls_context())
+
+    def get_json(self, path: str, timeout: float = 10.0) -> Any:
+        """GET ``path`` (see :meth:`request`) and decode it; OSError unless 200."""
+        status, body = self.request("GET", path, timeout=timeout)
+        if status != 200:
+            raise OSError(f"GET {self.url}{path} answered {status}: {body[:300]!r}")
+        return json.loads(body)
+
     def answers(self, path: str = "/", timeout: float = 5.0) -> int | None:
         """HTTP status of GET ``path`` on this node, or None if nothing answered."""
         try:
-            return http_get(self.url + path, timeout)[0]
+            return self.request("GET", path, timeout=timeout)[0]
         except OSError:
             return None
+
+    def _ready(self, status: str) -> bool:
+        """One readiness probe: ``_cluster/health`` reached ``status``."""
+        return self.answers(f"/_cluster/health?wait_for_status={status}&timeout=2s") == 200
 
     def wait_until_ready(self, timeout: float | None = None, status: str = "yellow") -> float:
         """Block until ``_cluster/health`` reaches ``status``; return seconds waited.
@@ -161,17 +219,15 @@ class LocalNode:
         ``timeout`` (default: the start timeout) passes; the node keeps running
         in the timeout case, callers decide (start() kills it).
         """
-        path = f"/_cluster/health?wait_for_status={status}&timeout=2s"
         limit = self.config.start_timeout if timeout is None else timeout
         try:
-            took = poll_until(lambda: self.answers(path) == 200, what=f"{self.name} at {self.url}",
+            took = poll_until(lambda: self._ready(status), what=f"{self.name} at {self.url}",
                               timeout=limit, alive=self.check_alive)
         except TimeoutError as err:
             raise LauncherError(f"{err}; last lines of {self.log_path}:\n{self.log_tail()}") from None
         progress(f"{self.name} is {status} after {took:.1f} s")
         if self._cluster_settings:
-            code, body = http_request("PUT", self.url + "/_cluster/settings",
-                                      {"persistent": self._cluster_settings})
+            code, body = self.request("PUT", "/_cluster/settings", {"persistent": self._cluster_settings})
             if code != 200:
                 raise LauncherError(f"{self.name}: PUT _cluster/settings answered {code}: {body!r}")
         return took

@@ -96,10 +96,16 @@ def prepare_run_dir(run_dir: Path, home: Path, settings: Mapping[str, object]) -
     (conf / "opensearch.yml").write_text("\n".join(lines) + "\n")
 
 
+def scrubbed_env() -> dict[str, str]:
+    """Our environment minus variables that would change the JVM or the paths
+    OpenSearch's scripts use (for bin/opensearch and bin/opensearch-plugin)."""
+    return {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
+
+
 def child_env(run_dir: Path, java_home: Path, heap: str, user: str | None) -> dict[str, str]:
-    """Environment for bin/opensearch: ours minus JVM-altering variables, plus
-    the JDK, the run dir's config and tmp folders and the heap size."""
-    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
+    """Environment for bin/opensearch: :func:`scrubbed_env` plus the JDK, the
+    run dir's config and tmp folders and the heap size."""
+    env = scrubbed_env()
     env.update(OPENSEARCH_JAVA_HOME=str(java_home),
                OPENSEARCH_PATH_CONF=str(run_dir / "config"),
                # Set, so bin/opensearch skips a JVM run that makes a /tmp folder.

@@ -97,14 +97,18 @@ def resolve_settings(
     start_timeout: float | None = None,
     *,
     check_java: bool = True,
+    default_version: str = DEFAULT_VERSION,
+    default_heap: str = DEFAULT_HEAP,
 ) -> LauncherSettings:
     """Merge keyword arguments, environment and defaults into LauncherSettings.
 
     With ``check_java`` (default) the JDK must exist (``bin/java`` executable);
     fetching a distribution does not need Java, so ``fetch`` passes False.
+    ``default_version`` and ``default_heap`` replace the built-in defaults
+    (a plugin set needs its own) but not an explicit value or env var.
     Raises LauncherError with the env var to set when a value is invalid.
     """
-    ver = _pick(version, "FLOWSTATUS_OPENSEARCH_VERSION") or DEFAULT_VERSION
+    ver = _pick(version, "FLOWSTATUS_OPENSEARCH_VERSION") or default_version
     if not _VERSION_RE.match(ver):
         raise LauncherError(f"bad OpenSearch version {ver!r}: expected X.Y.Z")
     jh_text = _pick(java_home, "FLOWSTATUS_OPENSEARCH_JAVA_HOME")
@@ -114,7 +118,7 @@ def resolve_settings(
             f"no Java for OpenSearch {ver} at {jh} ({jh / 'bin' / 'java'} is missing or not "
             "executable); install that JDK or set FLOWSTATUS_OPENSEARCH_JAVA_HOME"
         )
-    hp = _pick(heap, "FLOWSTATUS_OPENSEARCH_HEAP") or DEFAULT_HEAP
+    hp = _pick(heap, "FLOWSTATUS_OPENSEARCH_HEAP") or default_heap
     if not _HEAP_RE.match(hp):
         raise LauncherError(f"bad heap size {hp!r}: expected e.g. 512m or 1g")
     cd_text = _pick(cache_dir, "FLOWSTATUS_CACHE_DIR")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import atexit
+import base64
 import json
 import random
 import socket
+import ssl
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -68,37 +70,52 @@ def free_ports(count: int) -> list[int]:
     raise OSError(f"could not find {count} free ports on 127.0.0.1")
 
 
-def http_get(url: str, timeout: float = 10.0) -> tuple[int, bytes]:
+def http_get(url: str, timeout: float = 10.0, *, context: ssl.SSLContext | None = None) -> tuple[int, bytes]:
     """GET ``url``; return (status, body), also for 4xx/5xx answers.
 
-    Raises OSError (URLError, ConnectionRefusedError, socket timeout) when no
-    HTTP answer came at all.
+    Raises OSError (URLError, ConnectionRefusedError, socket timeout, SSL
+    errors) when no HTTP answer came at all.
     """
-    return http_request("GET", url, None, timeout)
+    return http_request("GET", url, None, timeout, context=context)
 
 
 def http_request(
-    method: str, url: str, body: Any | None = None, timeout: float = 10.0
+    method: str, url: str, body: Any | None = None, timeout: float = 10.0, *,
+    context: ssl.SSLContext | None = None, headers: Mapping[str, str] | None = None,
 ) -> tuple[int, bytes]:
-    """Send one request with an optional JSON ``body``; return (status, body).
+    """Send one request with an optional body; return (status, body).
 
+    A ``bytes`` body is sent as is, as NDJSON (``_bulk``); anything else as
+    JSON. ``context`` is the TLS context for https URLs (CA, client cert).
     HTTP error statuses are returned, not raised; transport failures raise OSError.
     """
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method)
+    data: bytes | None
+    if isinstance(body, bytes):
+        data, content_type = body, "application/x-ndjson"
+    else:
+        data, content_type = (None if body is None else json.dumps(body).encode()), "application/json"
+    req = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
     if data is not None:
-        req.add_header("Content-Type", "application/json")
+        req.add_header("Content-Type", content_type)
+    opener = _OPENER if context is None else urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
     try:
-        with _OPENER.open(req, timeout=timeout) as resp:
+        with opener.open(req, timeout=timeout) as resp:
             return resp.status, resp.read()
     except urllib.error.HTTPError as err:
         with err:  # closing it avoids a ResourceWarning under -W error
             return err.code, err.read()
 
 
-def get_json(url: str, timeout: float = 10.0) -> Any:
+def basic_auth(user: str, password: str) -> dict[str, str]:
+    """The Authorization header of HTTP basic authentication."""
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def get_json(url: str, timeout: float = 10.0, *, context: ssl.SSLContext | None = None) -> Any:
     """GET ``url`` and decode its JSON; raise OSError unless it answers 200."""
-    status, body = http_get(url, timeout)
+    status, body = http_get(url, timeout, context=context)
     if status != 200:
         raise OSError(f"GET {url} answered {status}: {body[:300]!r}")
     return json.loads(body)

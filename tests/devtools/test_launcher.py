@@ -33,16 +33,10 @@ from devtools.opensearch import (
 from devtools.opensearch.privileges import NODE_USER
 from devtools.opensearch.util import get_json, http_request
 
-REPO = Path(__file__).resolve().parents[2]
+from .helpers import REPO
+from .helpers import child_env as _env
+
 LOOPBACK = {"127.0.0.1", "::ffff:127.0.0.1"}
-
-
-def _env(**extra: str) -> dict[str, str]:
-    """Environment for child Pythons: the repo importable, no inherited URL."""
-    env = {k: v for k, v in os.environ.items() if k != "OPENSEARCH_URL"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env.update(extra)
-    return env
 
 
 def _gone(pid: int) -> bool:
