@@ -13,13 +13,14 @@ STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut 
 help:
 	@echo "make run    serve flowstatus on 127.0.0.1:$(PORT) (starts a local OpenSearch unless OPENSEARCH_URL is set)"
 	@echo "make test   install, start OpenSearch, run the whole suite"
-	@echo "make lint   ruff and mypy"
+	@echo "make lint   ruff, mypy and the layer rules (import-linter)"
 	@echo "make bench  benchmarks against raw OpenSearch"
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,dev]'
+	@# setuptools says "Editable installation." on every editable install: a notice, not a problem.
+	PYTHONWARNINGS="ignore:Editable installation.:UserWarning" $(PY) -m pip install --quiet -e '.[test,dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
@@ -38,9 +39,11 @@ browser:
 test: $(STAMP) browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# One line-length setting for the whole tree; the layer rules live in setup.cfg [importlinter].
 lint: $(STAMP)
-	$(VENV)/bin/ruff check --line-length 120 flowstatus tests
-	$(VENV)/bin/mypy --ignore-missing-imports flowstatus
+	$(VENV)/bin/ruff check --line-length 120 flowstatus tests devtools bench
+	$(VENV)/bin/mypy flowstatus devtools
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)

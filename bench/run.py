@@ -359,8 +359,8 @@ def versions(client: OpenSearchHttp, wrk_path: str) -> dict[str, Any]:
 
 
 def server_settings(args: argparse.Namespace) -> dict[str, Any]:
-    from flowstatus.settings import load_settings
     from flowstatus.server.gunicorn import ServerOptions
+    from flowstatus.settings import load_settings
 
     env = dict(kv.split("=", 1) for kv in args.server_env)
     defaults = ServerOptions()

@@ -1,6 +1,7 @@
 """Settings, read once from environment variables.
 
-Every setting has an environment variable (the ``data_key`` below) and a
+Every setting has an environment variable (see
+:class:`flowstatus.schemas.settings.SettingsSchema`) and a
 default that works against a local, unsecured OpenSearch.  Invalid values stop
 the process at start with a message naming the variable, never later on a
 request.
@@ -8,13 +9,13 @@ request.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+from marshmallow import ValidationError
+
+from flowstatus.schemas.settings import SettingsSchema
 
 DEFAULT_STATE_INDEX = ".plugins-flow-framework-state"
 
@@ -54,93 +55,8 @@ class Settings:
     log_level: str = "INFO"
 
 
-class _HostList(fields.Field):
-    """A comma-separated list of OpenSearch URLs."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> tuple[str, ...]:
-        hosts = tuple(h.strip() for h in str(value).split(",") if h.strip())
-        if not hosts:
-            raise ValidationError("Give at least one URL, e.g. http://127.0.0.1:9200.")
-        for host in hosts:
-            if not host.startswith(("http://", "https://")):
-                raise ValidationError(f"{host!r} is not an http:// or https:// URL.")
-        return hosts
-
-
-class _Networks(fields.Field):
-    """A comma-separated list of IP addresses or CIDR networks."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> tuple[str, ...]:
-        networks = tuple(n.strip() for n in str(value).split(",") if n.strip())
-        for network in networks:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError:
-                raise ValidationError(f"{network!r} is not an IP address or network.") from None
-        return networks
-
-
-class SettingsSchema(Schema):
-    """Environment variables -> :class:`Settings`."""
-
-    class Meta:
-        unknown = RAISE
-
-    opensearch_hosts = _HostList(data_key="OPENSEARCH_URL")
-    opensearch_username = fields.String(data_key="OPENSEARCH_USERNAME")
-    opensearch_password = fields.String(data_key="OPENSEARCH_PASSWORD")
-    opensearch_verify_certs = fields.Boolean(data_key="OPENSEARCH_VERIFY_CERTS")
-    opensearch_ca_certs = fields.String(data_key="OPENSEARCH_CA_CERTS")
-    opensearch_client_cert = fields.String(data_key="OPENSEARCH_CLIENT_CERT")
-    opensearch_client_key = fields.String(data_key="OPENSEARCH_CLIENT_KEY")
-    state_index = fields.String(
-        data_key="FLOWSTATUS_STATE_INDEX", validate=validate.Regexp(r"^[^A-Z\s,\"*\\<|>/?#:]+$")
-    )
-    request_timeout = fields.Float(
-        data_key="FLOWSTATUS_REQUEST_TIMEOUT", validate=validate.Range(min=0.1, max=300)
-    )
-    pool_size = fields.Integer(data_key="FLOWSTATUS_POOL_SIZE", validate=validate.Range(1, 1024))
-    retry_after = fields.Integer(data_key="FLOWSTATUS_RETRY_AFTER", validate=validate.Range(1, 3600))
-    refresh = fields.String(
-        data_key="FLOWSTATUS_REFRESH", validate=validate.OneOf(["false", "true", "wait_for"])
-    )
-    wait_for_active_shards = fields.String(
-        data_key="FLOWSTATUS_WAIT_FOR_ACTIVE_SHARDS", validate=validate.Regexp(r"^(all|[1-9][0-9]*)$")
-    )
-    conflict_retries = fields.Integer(
-        data_key="FLOWSTATUS_CONFLICT_RETRIES", validate=validate.Range(0, 100)
-    )
-    max_bulk_bytes = fields.Integer(
-        data_key="FLOWSTATUS_MAX_BULK_BYTES", validate=validate.Range(1024, 1024**3)
-    )
-
-    long_poll_max = fields.Float(data_key="FLOWSTATUS_LONG_POLL_MAX", validate=validate.Range(min=0, max=3600))
-    long_poll_interval = fields.Float(
-        data_key="FLOWSTATUS_LONG_POLL_INTERVAL", validate=validate.Range(min=0.01, max=60)
-    )
-    long_poll_max_waiters = fields.Integer(
-        data_key="FLOWSTATUS_LONG_POLL_MAX_WAITERS", validate=validate.Range(min=0, max=100_000)
-    )
-    filter_by_backend_roles = fields.Boolean(data_key="FLOWSTATUS_FILTER_BY_BACKEND_ROLES")
-    multi_tenancy = fields.Boolean(data_key="FLOWSTATUS_MULTI_TENANCY")
-    enabled = fields.Boolean(data_key="FLOWSTATUS_ENABLED")
-    users_file = fields.String(data_key="FLOWSTATUS_USERS_FILE")
-    auth_cache_ttl = fields.Float(data_key="FLOWSTATUS_AUTH_CACHE_TTL", validate=validate.Range(min=0, max=86400))
-    proxy_trusted = _Networks(data_key="FLOWSTATUS_PROXY_TRUSTED")
-    proxy_user_header = fields.String(data_key="FLOWSTATUS_PROXY_USER_HEADER")
-    proxy_roles_header = fields.String(data_key="FLOWSTATUS_PROXY_ROLES_HEADER")
-    proxy_backend_roles_header = fields.String(data_key="FLOWSTATUS_PROXY_BACKEND_ROLES_HEADER")
-    access_log = fields.Boolean(data_key="FLOWSTATUS_ACCESS_LOG")
-    log_level = fields.String(
-        data_key="FLOWSTATUS_LOG_LEVEL", validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"])
-    )
-
-    @post_load
-    def _make(self, data: dict[str, Any], **kwargs: Any) -> Settings:
-        return Settings(**data)
-
-
 ENV_VARS = tuple(str(f.data_key) for f in SettingsSchema().fields.values())
+"""Every variable :func:`load_settings` reads."""
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -152,7 +68,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     present = {k: environ[k] for k in ENV_VARS if environ.get(k, "") != ""}
     try:
-        return SettingsSchema().load(present)
+        return Settings(**SettingsSchema().load(present))
     except ValidationError as exc:
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in sorted(exc.messages_dict.items()))
         raise ValueError(f"invalid configuration: {problems}") from None

@@ -1,6 +1,6 @@
-"""The README's event reference, generated from the event schemas.
+"""The event reference of docs/events.md, generated from the event schemas.
 
-``flowstatus events-doc`` prints it; a test fails when the README's copy
+``flowstatus events-doc`` prints it; a test fails when the documented copy
 differs, so the documented format is always the parsed one.
 """
 

@@ -1,6 +1,6 @@
 """marshmallow schemas of provisioning events (one JSON object per event).
 
-The README's event reference is generated from these schemas
+The event reference in docs/events.md is generated from these schemas
 (:mod:`flowstatus.cli.event_reference`), so the documentation and the parser cannot
 drift apart.
 """

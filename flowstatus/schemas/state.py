@@ -7,8 +7,9 @@ Two shapes of a workflow state exist:
   documents of every plugin version from 2.12 on load, and written strictly so
   that the plugin's strict parser accepts what flowstatus writes;
 * the **status response** of ``GET …/_status`` (:data:`STATUS_FULL` and
-  :data:`STATUS_SHORT`), rendered as the plugin renders it, plus the seed
-  page's ``"<resource_type>": "<resource_id>"`` key on each resource.
+  :data:`STATUS_SHORT`), rendered as the plugin renders it, plus the
+  ``"<resource_type>": "<resource_id>"`` key that the Flow Framework
+  documentation page shows on each resource.
 """
 
 from __future__ import annotations
@@ -92,8 +93,8 @@ class Resources(fields.Field):
     hold thousands of resources and every append re-reads and rewrites all of
     them, so per-entry cost matters (about 20x less than a nested schema).
     Unknown keys in an entry are ignored, as the plugin's parser ignores them.
-    ``seed_keys`` adds the seed page's ``"<resource_type>": "<resource_id>"``
-    key when dumping.
+    ``type_keys`` adds the ``"<resource_type>": "<resource_id>"`` key of the
+    Flow Framework documentation page's examples when dumping.
     """
 
     default_error_messages = {  # noqa: RUF012 - marshmallow's convention
@@ -101,9 +102,9 @@ class Resources(fields.Field):
         "entry": "Resource {index} needs the string keys " + ", ".join(RESOURCE_KEYS) + ".",
     }
 
-    def __init__(self, *, seed_keys: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *, type_keys: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.seed_keys = seed_keys
+        self.type_keys = type_keys
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[ResourceCreated, ...]:
         if not isinstance(value, list):
@@ -130,7 +131,7 @@ class Resources(fields.Field):
                 "resource_type": r.resource_type,
                 "resource_id": r.resource_id,
             }
-            if self.seed_keys and r.resource_type not in entry:
+            if self.type_keys and r.resource_type not in entry:
                 entry[r.resource_type] = r.resource_id
             out.append(entry)
         return out
@@ -220,10 +221,10 @@ class StatusSchema(Schema):
     provision_end_time = EpochMillis()
     user = fields.Nested(UserSchema)
     user_outputs = fields.Dict()
-    # The seed page (the user's words) shows "connector_id": "<id>"; every
-    # released plugin shows resource_type/resource_id.  Both are given so
-    # that clients written against either read the entry.
-    resources_created = Resources(seed_keys=True)
+    # The Flow Framework documentation page shows "connector_id": "<id>";
+    # every released plugin shows resource_type/resource_id.  Both are given
+    # so that clients written against either read the entry.
+    resources_created = Resources(type_keys=True)
     tenant_id = fields.String()
     all_shared_principals = fields.List(fields.String())
 

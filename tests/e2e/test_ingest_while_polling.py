@@ -14,7 +14,7 @@ from opensearchpy import OpenSearch
 from flowstatus.schemas.state import STATE_KEYS
 from tests.conftest import new_id
 from tests.e2e.conftest import Served
-from tests.integration.test_status_api import SEED_SHOWN, contains
+from tests.integration.test_status_api import DOC_PAGE_SHOWN, contains
 
 CONNECTOR = {"workflow_step_name": "create_connector", "workflow_step_id": "create_connector_1",
              "resource_id": "NdjCQYwBLmvn802B0IwE"}
@@ -40,7 +40,7 @@ def poll_until_changed(url: str, last: dict | None, timeout: float = 20) -> dict
     raise AssertionError(f"status did not change from {last}")
 
 
-def test_a_poller_sees_the_seed_pages_three_moments(served: Served, opensearch_url: str) -> None:
+def test_a_poller_sees_the_documentation_pages_three_moments(served: Served, opensearch_url: str) -> None:
     wid = "8xL8bowB8y25Tqfenm50-" + new_id()
     status_url = f"{served.url}/_plugins/_flow_framework/workflow/{wid}/_status"
     events = [
@@ -69,7 +69,7 @@ def test_a_poller_sees_the_seed_pages_three_moments(served: Served, opensearch_u
 
     states = [(body["state"], len(body.get("resources_created", []))) for body in seen]
     assert states == [("NOT_STARTED", 0), ("PROVISIONING", 0), ("PROVISIONING", 1), ("PROVISIONING", 2), ("COMPLETED", 2)]
-    expect = {k: {**v, "workflow_id": wid} for k, v in SEED_SHOWN.items()}
+    expect = {k: {**v, "workflow_id": wid} for k, v in DOC_PAGE_SHOWN.items()}
     assert contains(seen[0], expect["before"])
     assert contains(seen[2], expect["during"])
     assert contains(seen[4], expect["after"])

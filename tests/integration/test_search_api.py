@@ -447,7 +447,7 @@ def test_dashboard_fields_aggregate_with_the_plugins_mapping(searcher: Searcher)
     assert counts(aggs["resources"]["type"]) == {"connector_id": 3, "model_id": 2, "index_name": 2}
 
 
-# The README's three examples (each is also checked against the README below).
+# The three examples of docs/search.md (each is also checked against that page below).
 EXAMPLES: dict[str, dict[str, Any]] = {
     "workflows-by-state": {
         "size": 0,
@@ -496,8 +496,8 @@ def test_examples_are_allowed_to_non_admins_under_every_filter(searcher: Searche
         assert search(client, example).status_code == 200
 
 
-def test_the_readme_shows_these_examples() -> None:
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
+def test_the_search_docs_show_these_examples() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "search.md").read_text()
     shown = {m.group(1): json.loads(m.group(2))
-             for m in re.finditer(r"<!-- search-example: ([\w-]+) -->\s*```json\n(.*?)```", readme, re.DOTALL)}
+             for m in re.finditer(r"<!-- search-example: ([\w-]+) -->\s*```json\n(.*?)```", page, re.DOTALL)}
     assert shown == EXAMPLES

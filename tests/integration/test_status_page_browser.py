@@ -191,5 +191,5 @@ def test_a_screenshot_of_the_page(page: Any, live_server: str, indexer: StatusIn
     assert shot.startswith(b"\x89PNG\r\n\x1a\n") and len(shot) > 10_000
     (tmp_path / "status-page.png").write_bytes(shot)
     print(f"\nscreenshot of the status page: {tmp_path / 'status-page.png'}")
-    if os.environ.get("FLOWSTATUS_UPDATE_SCREENSHOT"):  # refresh the README's picture on purpose only
+    if os.environ.get("FLOWSTATUS_UPDATE_SCREENSHOT"):  # refresh the documented picture on purpose only
         SCREENSHOT.write_bytes(shot)
