@@ -29,14 +29,12 @@ import contextlib
 import datetime as dt
 import json
 import os
-import platform
 import secrets
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +44,8 @@ if str(ROOT) not in sys.path:  # run as a script: make `bench` importable
     sys.path.insert(0, str(ROOT))
 
 from bench import longpoll, procfs, wrk
+from bench.environment import machine_info, server_settings, versions
+from bench.progress import Progress
 from bench.rawhttp import OpenSearchHttp, basic_auth_header
 from bench.report import Measurement, Pass, Row, combine, markdown_report, results_document
 from bench.seed import seed, write_doc
@@ -88,27 +88,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.duration / max(1, args.rounds) < 1 or args.warmup < 1:
         p.error("wrk runs whole seconds: --duration / --rounds and --warmup must be at least 1")
     return args
-
-
-class Progress:
-    """Progress lines on stderr: elapsed time since start, row i of n."""
-
-    def __init__(self, total_rows: int) -> None:
-        self.started = time.monotonic()
-        self.total = total_rows
-        self.done = 0
-
-    def stamp(self) -> str:
-        elapsed = int(time.monotonic() - self.started)
-        return f"[{elapsed // 60:02d}:{elapsed % 60:02d}]"
-
-    def say(self, text: str) -> None:
-        print(f"{self.stamp()} {text}", file=sys.stderr, flush=True)
-
-    def row_label(self, text: str) -> str:
-        """``row i/n text``, numbering rows in the order they are labelled."""
-        self.done += 1
-        return f"row {self.done}/{self.total} {text}"
 
 
 @contextlib.contextmanager
@@ -308,68 +287,6 @@ def seed_stage(ctx: Context, st: Stage, extra: list[tuple[str, dict[str, Any]]])
     _, count = ctx.client.request("GET", f"/{st.index}/_count")
     ctx.progress.say(f"seeded {st.index}: {st.size:,} workflows + {len(extra):,} write targets in "
                      f"{time.monotonic() - began:.1f} s; {count.get('count', '?'):,} docs")
-
-
-def machine_info() -> dict[str, Any]:
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    mem_kib = None
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        mem_kib = int(Path("/proc/meminfo").read_text().split("\n")[0].split()[1])
-    return {"cpu_count": os.cpu_count(), "cpu_model": model, "memory_gib": round(mem_kib / 2**20, 1) if mem_kib else None,
-            "load_average": os.getloadavg(), "platform": platform.platform(), "hostname": platform.node()}
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _git_revision() -> str | None:
-    try:
-        rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], check=False, capture_output=True,
-                             text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"], check=False,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return f"{rev}{'+dirty' if dirty else ''}" if rev else None
-
-
-def versions(client: OpenSearchHttp, wrk_path: str) -> dict[str, Any]:
-    _, root = client.request("GET", "/")
-    return {
-        "opensearch": (root or {}).get("version", {}).get("number") if isinstance(root, dict) else None,
-        "python": platform.python_version(),
-        "flowstatus": _version("flowstatus"),
-        "git": _git_revision(),
-        "gunicorn": _version("gunicorn"),
-        "flask": _version("flask"),
-        "opensearch-py": _version("opensearch-py"),
-        "marshmallow": _version("marshmallow"),
-        "orjson": _version("orjson"),
-        "wrk": wrk.wrk_version(wrk_path),
-    }
-
-
-def server_settings(args: argparse.Namespace) -> dict[str, Any]:
-    from flowstatus.server.gunicorn import ServerOptions
-    from flowstatus.settings import load_settings
-
-    env = dict(kv.split("=", 1) for kv in args.server_env)
-    defaults = ServerOptions()
-    settings = load_settings({**os.environ, **env})
-    return {"serve_command": [*flowstatus_command(), "serve", *args.serve_arg],
-            "default_workers": defaults.workers, "default_threads": defaults.threads,
-            "default_worker_class": getattr(defaults, "worker_class", "gthread"),
-            "pool_size": settings.pool_size, "request_timeout": settings.request_timeout,
-            "refresh": settings.refresh, "server_env": env}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,102 +3,18 @@
 from __future__ import annotations
 
 import json
-import re
 import socket
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 from opensearchpy import OpenSearch, helpers
 
 from flowstatus.app import create_app
-from flowstatus.domain.access import ANONYMOUS, Caller
+from flowstatus.domain.access import Caller
 from flowstatus.domain.model import User
 from flowstatus.repository.opensearch_state import OpenSearchStateRepository
 from flowstatus.settings import Settings
-from tests.integration.conftest import client_as, seeded_state_index
-
-SEARCH = "/_plugins/_flow_framework/workflow/state/_search"
-NOW = int(time.time() * 1000)
-MINUTE = 60_000
-
-
-def user(name: str, *backend_roles: str) -> dict[str, Any]:
-    return {"name": name, "backend_roles": list(backend_roles), "roles": [], "custom_attribute_names": [],
-            "user_requested_tenant": None}
-
-
-def resource(step: str, step_id: str, kind: str, rid: str) -> dict[str, str]:
-    return {"workflow_step_name": step, "workflow_step_id": step_id, "resource_type": kind, "resource_id": rid}
-
-
-CONNECTOR = resource("create_connector", "create_connector_1", "connector_id", "c-1")
-MODEL = resource("register_remote_model", "register_model_2", "model_id", "m-1")
-INDEX = resource("create_index", "create_index_1", "index_name", "my-index")
-
-# As the plugin stores them: alice and bob in tenants a and b, one workflow without a user.
-CORPUS: dict[str, dict[str, Any]] = {
-    "wf-done-a": {"workflow_id": "wf-done-a", "state": "COMPLETED", "provisioning_progress": "DONE",
-                  "provision_start_time": NOW - 120 * MINUTE, "provision_end_time": NOW - 100 * MINUTE,
-                  "user": user("alice", "team-a"), "resources_created": [CONNECTOR, MODEL], "tenant_id": "a"},
-    "wf-failed-a": {"workflow_id": "wf-failed-a", "error": "WorkflowStepException during step create_index",
-                    "state": "FAILED", "provisioning_progress": "FAILED",
-                    "provision_start_time": NOW - 30 * MINUTE, "provision_end_time": NOW - 29 * MINUTE,
-                    "user": user("alice", "team-a"), "resources_created": [INDEX], "tenant_id": "a"},
-    "wf-failed-old-b": {"workflow_id": "wf-failed-old-b", "error": "old failure", "state": "FAILED",
-                        "provisioning_progress": "FAILED", "provision_start_time": NOW - 300 * MINUTE,
-                        "provision_end_time": NOW - 180 * MINUTE, "user": user("bob", "team-b"),
-                        "resources_created": [], "tenant_id": "b"},
-    "wf-running-b": {"workflow_id": "wf-running-b", "state": "PROVISIONING", "provisioning_progress": "IN_PROGRESS",
-                     "provision_start_time": NOW - 5 * MINUTE, "user": user("bob", "team-b"),
-                     "resources_created": [CONNECTOR], "tenant_id": "b"},
-    "wf-running-a": {"workflow_id": "wf-running-a", "state": "PROVISIONING", "provisioning_progress": "IN_PROGRESS",
-                     "provision_start_time": NOW - 90 * MINUTE, "user": user("alice", "team-a"), "tenant_id": "a"},
-    "wf-new-b": {"workflow_id": "wf-new-b", "state": "NOT_STARTED", "provisioning_progress": "NOT_STARTED",
-                 "user": user("carol", "team-b", "team-c"), "tenant_id": "b"},
-    "wf-done-none": {"workflow_id": "wf-done-none", "state": "COMPLETED", "provisioning_progress": "DONE",
-                     "provision_start_time": NOW - 60 * MINUTE, "provision_end_time": NOW - 59 * MINUTE,
-                     "resources_created": [CONNECTOR, MODEL, INDEX]},
-}
-ALL = set(CORPUS)
-BOBS = {"wf-failed-old-b", "wf-running-b", "wf-new-b"}
-
-BOB = Caller(User("bob", backend_roles=("team-b",)), tenant_id="b")
-NOBODY = Caller(User("nobody"), tenant_id="b")
-ADMIN = Caller(User("root", roles=("all_access",)), tenant_id="a")
-
-
-@pytest.fixture(scope="module")
-def corpus(opensearch_url: str) -> Iterator[str]:
-    """A state index holding exactly :data:`CORPUS`, for this module."""
-    with seeded_state_index(opensearch_url, "search", CORPUS) as index:
-        yield index
-
-
-Searcher = Callable[..., FlaskClient]
-
-
-@pytest.fixture
-def searcher(opensearch_url: str, corpus: str) -> Searcher:
-    """``searcher(caller, **settings)``: a client of an app on the corpus that sees every request as ``caller``."""
-
-    def make(caller: Caller = ANONYMOUS, **overrides: Any) -> FlaskClient:
-        return client_as(opensearch_url, corpus, caller, **overrides)
-
-    return make
-
-
-def ids(response: Any) -> set[str]:
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return {hit["_id"] for hit in response.get_json()["hits"]["hits"]}
-
-
-def search(client: FlaskClient, body: dict[str, Any]) -> Any:
-    return client.post(SEARCH, json=body)
-
+from tests.integration.search.conftest import ADMIN, ALL, BOB, BOBS, CORPUS, NOBODY, SEARCH, Searcher, ids, search
 
 # -- the plugin's response --------------------------------------------------------
 
@@ -415,89 +331,3 @@ def test_a_search_past_the_timeout_is_503_or_the_plugins_408(opensearch_url: str
         assert outcomes - {200}, "no search reached the 1 ms timeout in 60 tries"
     finally:
         raw.indices.delete(index=unique_index, ignore=404)
-
-
-# -- dashboards -----------------------------------------------------------------------
-
-
-def test_dashboard_fields_aggregate_with_the_plugins_mapping(searcher: Searcher) -> None:
-    body = {
-        "size": 0,
-        "aggs": {
-            "state": {"terms": {"field": "state"}},
-            "progress": {"terms": {"field": "provisioning_progress"}},
-            "first_start": {"min": {"field": "provision_start_time"}},
-            "last_end": {"max": {"field": "provision_end_time"}},
-            "starts": {"date_histogram": {"field": "provision_start_time", "fixed_interval": "1d"}},
-            "resources": {"nested": {"path": "resources_created"},
-                          "aggs": {"type": {"terms": {"field": "resources_created.resource_type"}}}},
-        },
-    }
-    aggs = search(searcher(), body).get_json()["aggregations"]
-
-    def counts(agg: dict[str, Any]) -> dict[str, int]:
-        return {b["key"]: b["doc_count"] for b in agg["buckets"]}
-
-    assert counts(aggs["state"]) == {"COMPLETED": 2, "FAILED": 2, "PROVISIONING": 2, "NOT_STARTED": 1}
-    assert counts(aggs["progress"]) == {"DONE": 2, "FAILED": 2, "IN_PROGRESS": 2, "NOT_STARTED": 1}
-    assert aggs["first_start"]["value"] == NOW - 300 * MINUTE
-    assert aggs["last_end"]["value"] == NOW - 29 * MINUTE
-    assert sum(b["doc_count"] for b in aggs["starts"]["buckets"]) == 6
-    assert aggs["resources"]["doc_count"] == 7
-    assert counts(aggs["resources"]["type"]) == {"connector_id": 3, "model_id": 2, "index_name": 2}
-
-
-# The three examples of docs/search.md (each is also checked against that page below).
-EXAMPLES: dict[str, dict[str, Any]] = {
-    "workflows-by-state": {
-        "size": 0,
-        "aggs": {"by_state": {"terms": {"field": "state"}}},
-    },
-    "failures-last-hour": {
-        "query": {"bool": {"filter": [
-            {"term": {"state": "FAILED"}},
-            {"range": {"provision_end_time": {"gte": "now-1h"}}},
-        ]}},
-        "sort": [{"provision_end_time": "desc"}],
-        "_source": ["workflow_id", "error", "provision_end_time"],
-    },
-    "slowest-runs": {
-        "query": {"term": {"state": "PROVISIONING"}},
-        "sort": [{"provision_start_time": "asc"}],
-        "_source": ["workflow_id", "provision_start_time", "resources_created.resource_type"],
-        "size": 10,
-    },
-}
-
-
-def test_example_workflows_by_state(searcher: Searcher) -> None:
-    buckets = search(searcher(), EXAMPLES["workflows-by-state"]).get_json()["aggregations"]["by_state"]["buckets"]
-    assert {b["key"]: b["doc_count"] for b in buckets} == {
-        "COMPLETED": 2, "FAILED": 2, "PROVISIONING": 2, "NOT_STARTED": 1}
-
-
-def test_example_failures_in_the_last_hour(searcher: Searcher) -> None:
-    hits = search(searcher(), EXAMPLES["failures-last-hour"]).get_json()["hits"]["hits"]
-    assert [h["_id"] for h in hits] == ["wf-failed-a"]
-    assert hits[0]["_source"] == {"workflow_id": "wf-failed-a", "provision_end_time": NOW - 29 * MINUTE,
-                                  "error": "WorkflowStepException during step create_index"}
-
-
-def test_example_slowest_provisioning_runs(searcher: Searcher) -> None:
-    hits = search(searcher(), EXAMPLES["slowest-runs"]).get_json()["hits"]["hits"]
-    assert [h["_id"] for h in hits] == ["wf-running-a", "wf-running-b"]
-    assert hits[1]["_source"] == {"workflow_id": "wf-running-b", "provision_start_time": NOW - 5 * MINUTE,
-                                  "resources_created": [{"resource_type": "connector_id"}]}
-
-
-def test_examples_are_allowed_to_non_admins_under_every_filter(searcher: Searcher) -> None:
-    client = searcher(BOB, filter_by_backend_roles=True, multi_tenancy=True)
-    for example in EXAMPLES.values():
-        assert search(client, example).status_code == 200
-
-
-def test_the_search_docs_show_these_examples() -> None:
-    page = (Path(__file__).parents[2] / "docs" / "search.md").read_text()
-    shown = {m.group(1): json.loads(m.group(2))
-             for m in re.finditer(r"<!-- search-example: ([\w-]+) -->\s*```json\n(.*?)```", page, re.DOTALL)}
-    assert shown == EXAMPLES
