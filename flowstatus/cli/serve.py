@@ -67,7 +67,7 @@ def serve(host: str, port: int, workers: int, worker_class: str, threads: int, a
             url = f"{options.url}/_plugins/_flow_framework/workflow/{EXAMPLE_ID}/_status?pretty"
             hosts = ", ".join(settings.opensearch_hosts)
             click.echo(f"\nflowstatus is serving on {options.url} (OpenSearch: {hosts})", err=True)
-            click.echo(f"status page:  {options.url}{UI_PATH}", err=True)
+            click.echo(f"status page: {options.url}{UI_PATH}", err=True)
             click.echo(f"try:  curl -s '{url}'\n", err=True)
 
         # Each worker builds its own app, hence its own collaborators and
