@@ -39,6 +39,8 @@ class Settings:
     wait_for_active_shards: str = "1"
     conflict_retries: int = 8
     max_bulk_bytes: int = 10 * 1024 * 1024
+    body_timeout: float = 10.0
+    max_bodies_per_client: int = 16
     long_poll_max: float = 60.0
     long_poll_interval: float = 0.25
     long_poll_max_waiters: int = 1000

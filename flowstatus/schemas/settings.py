@@ -72,6 +72,10 @@ class SettingsSchema(Schema):
         data_key="FLOWSTATUS_MAX_BULK_BYTES", validate=validate.Range(1024, 1024**3)
     )
 
+    body_timeout = fields.Float(data_key="FLOWSTATUS_BODY_TIMEOUT", validate=validate.Range(min=0.1, max=3600))
+    max_bodies_per_client = fields.Integer(
+        data_key="FLOWSTATUS_MAX_BODIES_PER_CLIENT", validate=validate.Range(min=0, max=100_000)
+    )
     long_poll_max = fields.Float(data_key="FLOWSTATUS_LONG_POLL_MAX", validate=validate.Range(min=0, max=3600))
     long_poll_interval = fields.Float(
         data_key="FLOWSTATUS_LONG_POLL_INTERVAL", validate=validate.Range(min=0.01, max=60)
