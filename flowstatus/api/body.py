@@ -12,8 +12,8 @@ Every route that takes a body reads it through :func:`read_body`:
   address may be reading at most ``per_client`` bodies at once in this process
   (503 with ``Retry-After``), so that slow bodies cannot hold the server;
 * a connection whose request body was not read whole (a refusal, or a route
-  that ignores bodies) is closed after the answer rather than drained: the
-  server reads :data:`BODY_READ` (see :mod:`flowstatus.server.gunicorn`).
+  that ignores bodies) is closed after the answer rather than drained (see
+  :mod:`flowstatus.api.framing` and :mod:`flowstatus.server.connections`).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from flask import request
 
 from flowstatus.api.components import components
 from flowstatus.api.errors import ApiError, OpenSearchError, PluginError
+from flowstatus.api.framing import BODY_READ, is_chunked
 
 CHUNK = 64 * 1024
-BODY_READ = "flowstatus.body_read"  # environ key: the request body was read to its end
 
 
 class BodyTooLarge(PluginError):
@@ -101,11 +101,6 @@ def _deadline(seconds: float) -> Iterator[None]:
             timeout.cancel()
         return
     yield
-
-
-def is_chunked(environ: Mapping[str, Any]) -> bool:
-    """Whether the request body comes in chunked framing."""
-    return "chunked" in str(environ.get("HTTP_TRANSFER_ENCODING", "")).lower()
 
 
 def _content_length(environ: Mapping[str, Any]) -> int | None:

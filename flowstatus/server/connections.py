@@ -19,19 +19,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from flowstatus.api.body import BODY_READ, is_chunked
+from flowstatus.api.framing import has_unread_body
 
 LINGER_SECONDS = 1.0
 LINGER_BYTES = 1024 * 1024
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def _has_unread_body(environ: dict[str, Any]) -> bool:
-    if environ.get(BODY_READ):
-        return False
-    length = environ.get("CONTENT_LENGTH") or ""
-    return length not in ("", "0") or is_chunked(environ)
 
 
 def _linger(sock: socket.socket) -> None:
@@ -75,7 +68,7 @@ def close_unread_bodies(app: WsgiApp) -> WsgiApp:
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         body = app(environ, start_response)
-        if not _has_unread_body(environ):
+        if not has_unread_body(environ):
             return body
         response = getattr(start_response, "__self__", None)  # gunicorn's Response
         sock = environ.get("gunicorn.socket")
