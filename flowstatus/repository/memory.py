@@ -26,6 +26,7 @@ from flowstatus.repository.port import (
     IndexReport,
     Lookup,
     Outcome,
+    Readiness,
     Replace,
     StateRepository,
     StateSearch,
@@ -63,6 +64,9 @@ class InMemoryStateRepository(StateRepository):
 
     def index_exists(self) -> bool:
         return self._docs is not None
+
+    def readiness(self) -> Readiness:
+        return Readiness() if self.index_exists() else Readiness("the state index does not exist")
 
     def _lookup(self, workflow_id: str) -> Lookup:
         if self._docs is None:

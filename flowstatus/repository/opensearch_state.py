@@ -31,6 +31,7 @@ from flowstatus.repository.port import (
     IndexReport,
     Lookup,
     Outcome,
+    Readiness,
     Replace,
     StateRepository,
     Versioned,
@@ -127,6 +128,22 @@ class OpenSearchStateRepository(StateRepository):
     def index_exists(self) -> bool:
         with translated("index_exists"):
             return bool(self.client.indices.exists(index=self.index))
+
+    def readiness(self) -> Readiness:
+        if not self.index_exists():
+            return Readiness("the state index does not exist")
+        with translated("health"):
+            # No wait_for_* parameter: the state now, never a wait.
+            health = self.client.cluster.health(index=self.index)
+        if health.get("status") == "red" or not health.get("active_primary_shards"):
+            return Readiness("the primary copy of the state index's shard is not active")
+        needed = self.wait_for_active_shards
+        if needed == "all" and health.get("status") != "green":
+            return Readiness("writes wait for all copies of the state index's shard, and not all are active")
+        if needed.isdigit() and int(health.get("active_shards", 0)) < int(needed):
+            return Readiness(f"writes wait for {needed} active copies of the state index's shard, "
+                             f"{health.get('active_shards', 0)} are active")
+        return Readiness()
 
     # -- reads -----------------------------------------------------------------
 

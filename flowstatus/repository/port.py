@@ -78,6 +78,17 @@ class WriteResult:
 Lookup = Versioned | None | CorruptDocument
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """Whether a status read and an event write would succeed now; ``reason`` says why not."""
+
+    reason: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.reason is None
+
+
 class IndexReport(enum.Enum):
     CREATED = "created"
     UPGRADED = "upgraded"
@@ -105,6 +116,15 @@ class StateRepository(abc.ABC):
     @abc.abstractmethod
     def index_exists(self) -> bool:
         """Whether the state index exists."""
+
+    @abc.abstractmethod
+    def readiness(self) -> Readiness:
+        """Whether reads and writes of states would succeed now: the index exists and enough
+        copies of its shard are active for a read and for a write (``wait_for_active_shards``).
+
+        Raises :class:`~flowstatus.repository.errors.StoreUnavailable` when the
+        store cannot be reached.
+        """
 
     @abc.abstractmethod
     def get(self, workflow_id: str) -> Versioned:
