@@ -52,6 +52,8 @@ SCHEMA_VERSION: int = MAPPING["_meta"]["schema_version"]
 # create, so flowstatus creates it hidden (reads by name are unaffected).
 CREATE_SETTINGS = {"index": {"auto_expand_replicas": "0-1", "hidden": True}}
 UPGRADE_SETTINGS = {"index": {"auto_expand_replicas": "0-1"}}
+NESTED_LIMIT = "index.mapping.nested_objects.limit"
+DEFAULT_NESTED_LIMIT = 10_000  # OpenSearch's default
 
 
 def _error_type(body: dict[str, Any]) -> str | None:
@@ -81,6 +83,7 @@ class OpenSearchStateRepository(StateRepository):
         self.index = index
         self.refresh = refresh
         self._index_ready = False
+        self._nested_limit: int | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenSearchStateRepository:
@@ -128,6 +131,18 @@ class OpenSearchStateRepository(StateRepository):
     def index_exists(self) -> bool:
         with translated("index_exists"):
             return bool(self.client.indices.exists(index=self.index))
+
+    def nested_objects_limit(self) -> int:
+        if self._nested_limit is None:
+            with translated("settings"):
+                body = self.client.indices.get_settings(
+                    index=self.index, name=NESTED_LIMIT, include_defaults=True, flat_settings=True, ignore=404)
+            if "error" in body:
+                return DEFAULT_NESTED_LIMIT  # no index yet: it is created with the default
+            (found,) = body.values()
+            merged = {**found.get("defaults", {}), **found.get("settings", {})}
+            self._nested_limit = int(merged.get(NESTED_LIMIT, DEFAULT_NESTED_LIMIT))
+        return self._nested_limit
 
     def readiness(self) -> Readiness:
         if not self.index_exists():

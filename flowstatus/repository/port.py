@@ -127,6 +127,13 @@ class StateRepository(abc.ABC):
         """
 
     @abc.abstractmethod
+    def nested_objects_limit(self) -> int:
+        """The state index's ``index.mapping.nested_objects.limit`` (OpenSearch's default 10,000 when unset).
+
+        Read once and kept; a missing index answers the default.
+        """
+
+    @abc.abstractmethod
     def get(self, workflow_id: str) -> Versioned:
         """A realtime read of one state (no refresh needed after a write).
 

@@ -96,6 +96,14 @@ def _gave_up(event: Event, attempts: int) -> str:
     return f"Failed to update workflow state for {event.workflow_id}: still conflicting after {attempts} attempts"
 
 
+def _too_many_nested(event: Event, state: WorkflowState, limit: int) -> str:
+    return (
+        f"The number of nested documents has exceeded the allowed limit of [{limit}] for workflow "
+        f"[{event.workflow_id}]: this {event.kind.value} event would make it {state.nested_objects}. This limit "
+        "can be set by changing the [index.mapping.nested_objects.limit] index level setting."
+    )
+
+
 class StatusIndexer:
     """Applies events to the state index.
 
@@ -310,6 +318,7 @@ class StatusIndexer:
     ) -> _Fold:
         state = read.state if read else None
         applied: list[tuple[int, Result]] = []
+        limit = self.repository.nested_objects_limit() if indices else 0
         for i in indices:
             refusal = state and self.policy.refusal(callers[i], state, events[i].workflow_id)
             if refusal:
@@ -318,6 +327,10 @@ class StatusIndexer:
             decision = decide(state, events[i], now)
             if isinstance(decision, Refused):
                 results[i] = EventResult(events[i], rejection=decision.rejection, reason=decision.reason)
+            elif decision.state is not None and decision.state.nested_objects > limit:
+                # Refused alone: the write of everything else in the round still fits.
+                results[i] = EventResult(events[i], rejection=Rejection.TOO_MANY_NESTED,
+                                         reason=_too_many_nested(events[i], decision.state, limit))
             else:
                 assert isinstance(decision, Applied)
                 state = decision.state
