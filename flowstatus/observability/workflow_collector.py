@@ -29,6 +29,9 @@ OLDEST_PROVISIONING = "flowstatus_workflow_oldest_provisioning_age_seconds"
 DURATION = "flowstatus_workflow_provisioning_duration_seconds"
 FAILED_BY_ERROR = "flowstatus_workflows_failed_by_error"
 BY_TENANT = "flowstatus_workflows_by_tenant"
+NAMES = (STALE, LAST_SUCCESS, BY_STATE, BY_PROGRESS, FINISHED_LAST_HOUR, OLDEST_PROVISIONING, DURATION,
+         FAILED_BY_ERROR, BY_TENANT)
+"""Every family this collector may export."""
 
 
 def _gauge(name: str, documentation: str, labels: Mapping[str, int], label: str) -> GaugeMetricFamily:
