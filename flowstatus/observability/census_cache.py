@@ -42,6 +42,12 @@ LOCK_NAME = "workflow-metrics.lock"
 LOCK_POLL_SECONDS = 0.05
 
 
+def _pause(seconds: float) -> None:
+    # time.sleep looked up at each call, not bound at import: gevent may patch it after this
+    # module is imported, and an unpatched sleep would stop the very greenlet holding the lock.
+    time.sleep(seconds)
+
+
 @dataclass(frozen=True)
 class CensusRecord:
     """When a census was last attempted (epoch seconds), whether that failed, and the last census taken."""
@@ -149,7 +155,7 @@ class CensusCache:
         directory: str | None = None,
         wait: float = 10.0,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = _pause,
     ) -> None:
         self._take = take
         self.interval = interval

@@ -13,7 +13,6 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 from opensearchpy import OpenSearch
 
 from tests.conftest import new_id
@@ -31,12 +30,12 @@ def _scrape(url: str) -> str:
 
 
 def test_two_workers_search_once_per_interval_and_export_each_family_once(
-    opensearch_url: str, unique_index: str, raw: OpenSearch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    opensearch_url: str, unique_index: str, raw: OpenSearch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("FLOWSTATUS_WORKFLOW_METRICS_INTERVAL", str(INTERVAL))
-    monkeypatch.setenv("FLOWSTATUS_REFRESH", "true")  # the census sees the events at once
+    env = {"FLOWSTATUS_WORKFLOW_METRICS_INTERVAL": str(INTERVAL),
+           "FLOWSTATUS_REFRESH": "true"}  # the census sees the events at once
     with RecordingProxy(opensearch_url) as proxy, \
-            serving(proxy.url, unique_index, tmp_path / "serve.log", "--workers", "2") as server:
+            serving(proxy.url, unique_index, tmp_path / "serve.log", "--workers", "2", env=env) as server:
         a, b = new_id(), new_id()
         lines = [{"event": "create", "workflow_id": a}, {"event": "create", "workflow_id": b},
                  {"event": "provision_started", "workflow_id": b},

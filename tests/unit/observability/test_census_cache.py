@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -147,3 +149,34 @@ def test_a_caller_waits_at_most_wait_for_another_census(tmp_path: Path) -> None:
         release.set()
         assert held.result(timeout=10) is not None
     assert waiter.current() is not None
+
+
+GREENLETS = """
+import sys, tempfile, time
+from flowstatus.domain.census import WorkflowCensus
+from flowstatus.observability.census_cache import CensusCache
+from gevent import monkey
+monkey.patch_all()  # after the import, as when a module was imported before the worker patched
+import gevent
+
+def slow():
+    time.sleep(0.5)  # a search: yields to the other greenlets
+    return WorkflowCensus.empty(time.time())
+
+directory = tempfile.mkdtemp()
+holder, waiter = (CensusCache(slow, interval=60, directory=directory, wait=20) for _ in range(2))
+started = time.monotonic()
+first = gevent.spawn(holder.current)
+gevent.sleep(0.1)
+second = gevent.spawn(waiter.current)
+gevent.joinall([first, second], timeout=30)
+print(second.value is not None and second.value == first.value, round(time.monotonic() - started, 1))
+"""
+
+
+def test_a_greenlet_waiting_for_the_lock_lets_the_holder_finish() -> None:
+    """In a gevent worker, the waiter and the census holder are greenlets of one process."""
+    result = subprocess.run([sys.executable, "-c", GREENLETS], capture_output=True, text=True, timeout=60, check=True)
+    shared, seconds = result.stdout.split()
+    assert shared == "True", result.stderr
+    assert float(seconds) < 5, "the waiter stopped the holder until its wait ran out"
