@@ -55,6 +55,9 @@ class Settings:
     proxy_backend_roles_header: str = "x-proxy-backend-roles"
     access_log: bool = False
     log_level: str = "INFO"
+    workflow_metrics: bool = True
+    workflow_metrics_interval: float = 15.0
+    workflow_metrics_tenants: int = 0
 
 
 ENV_VARS = tuple(str(f.data_key) for f in SettingsSchema().fields.values())

@@ -110,6 +110,7 @@ class StatusIndexer:
     ``retries`` bounds the re-reads after a version conflict; the wait before
     retry *n* is uniform in ``[0, min(backoff_cap, backoff_base * 2**n)]``
     seconds.  ``on_retry`` is called once per conflicting workflow per retry
+    (for metrics), ``on_results`` once per :meth:`apply` with its results
     (for metrics).  ``policy`` holds the plugin's per-workflow access rules:
     an event on a workflow its caller may not touch is refused with 403.
     """
@@ -124,6 +125,7 @@ class StatusIndexer:
         clock: Callable[[], int] = now_ms,
         sleep: Callable[[float], None] = time.sleep,
         on_retry: Callable[[int], None] | None = None,
+        on_results: Callable[[Sequence[EventResult]], None] | None = None,
         policy: AccessPolicy = OPEN,
     ) -> None:
         self.repository = repository
@@ -133,6 +135,7 @@ class StatusIndexer:
         self.clock = clock
         self.sleep = sleep
         self.on_retry = on_retry
+        self.on_results = on_results
         self.policy = policy
         self._round = threading.Condition()
         self._queued: list[_Ticket] = []
@@ -171,6 +174,8 @@ class StatusIndexer:
             self._lead(tickets)
         if ticket.error is not None:
             raise ticket.error
+        if self.on_results is not None:
+            self.on_results(ticket.results)
         return ticket.results
 
     def _stamped(self, event: Event, caller: Caller) -> Event:
