@@ -123,7 +123,7 @@ class StatusIndexer:
         backoff_base: float = 0.01,
         backoff_cap: float = 0.25,
         clock: Callable[[], int] = now_ms,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         on_retry: Callable[[int], None] | None = None,
         on_results: Callable[[Sequence[EventResult]], None] | None = None,
         policy: AccessPolicy = OPEN,
@@ -133,7 +133,10 @@ class StatusIndexer:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.clock = clock
-        self.sleep = sleep
+        # Looked up at each call, not bound here: this module is imported before
+        # `flowstatus serve` patches with gevent, and a bound time.sleep would
+        # then block the whole worker during a backoff.
+        self.sleep = sleep or (lambda seconds: time.sleep(seconds))
         self.on_retry = on_retry
         self.on_results = on_results
         self.policy = policy
