@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +93,7 @@ class IndexReport(enum.Enum):
     CREATED = "created"
     UPGRADED = "upgraded"
     CURRENT = "current"
+    REPAIRED = "repaired"
 
 
 class StateRepository(abc.ABC):
@@ -112,6 +113,16 @@ class StateRepository(abc.ABC):
         :class:`flowstatus.repository.errors.MappingConflict` if an old mapping cannot be
         upgraded without a reindex.
         """
+
+    def repair_index(self, progress: Callable[[str, int, int | None], None]) -> IndexReport:
+        """As :meth:`ensure_index`, and an index whose mapping cannot be upgraded in place is given
+        the plugin's mapping by copying its documents, none lost (REPAIRED).
+
+        ``progress(stage, done, total)`` is called as documents are copied.
+        Resumes a repair that stopped part way.  Only the OpenSearch adapter
+        can meet such an index; elsewhere this is :meth:`ensure_index`.
+        """
+        return self.ensure_index()
 
     @abc.abstractmethod
     def index_exists(self) -> bool:
