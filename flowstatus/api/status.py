@@ -23,8 +23,9 @@ from flowstatus.domain.access import Permission
 from flowstatus.domain.model import State
 from flowstatus.domain.workflow_ids import MAX_ID_BYTES
 from flowstatus.repository.port import Lookup, Versioned
+from flowstatus.schemas.fast_state import render_status_fast
 from flowstatus.schemas.responses import OpenSearchErrorSchema, PluginErrorSchema
-from flowstatus.schemas.state import StatusSchema, render_status
+from flowstatus.schemas.state import StatusSchema
 
 bp = Blueprint("status", __name__)
 
@@ -92,4 +93,4 @@ def get_workflow_status(workflow_id: str) -> Response:
     tag = tag_of(versioned)
     if request.if_none_match.contains_weak(tag):
         return etag.not_modified(tag)
-    return etag.tag(json_response(render_status(versioned.state, full=full)), tag)
+    return etag.tag(json_response(render_status_fast(versioned.state, full=full)), tag)

@@ -11,18 +11,19 @@ import logging
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any
+from urllib.parse import quote
 
 from marshmallow import ValidationError
 from opensearchpy import OpenSearch
 from opensearchpy import exceptions as os_exc
 
 from flowstatus.observability import metrics
+from flowstatus.observability.request_context import request_id
 from flowstatus.repository.errors import (
     CorruptDocument,
     DocumentMissing,
     IndexMissing,
     MappingConflict,
-    StoreError,
     StoreUnavailable,
 )
 from flowstatus.repository.opensearch_client import UNAVAILABLE_STATUSES, build_client, translated
@@ -40,7 +41,9 @@ from flowstatus.repository.port import (
     WriteOp,
     WriteResult,
 )
-from flowstatus.schemas.state import dump_state, load_state
+from flowstatus.repository.rounds import Rounds
+from flowstatus.schemas.fast_state import read_state
+from flowstatus.schemas.state import dump_state
 from flowstatus.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,6 +60,8 @@ SCHEMA_VERSION: int = MAPPING["_meta"]["schema_version"]
 CREATE_SETTINGS = {"index": {"auto_expand_replicas": "0-1", "hidden": True}}
 UPGRADE_SETTINGS = {"index": {"auto_expand_replicas": "0-1"}}
 NESTED_LIMIT = "index.mapping.nested_objects.limit"
+READS_PER_ROUND = 256  # status reads one multi-get carries at most
+OPAQUE_ID_CHARS = 4000  # X-Opaque-Id of a shared read: every request id, within OpenSearch's header limits
 # Writes go through an alias with require_alias, so that no write ever creates the index.
 WRITE_ALIAS_SUFFIX = "-flowstatus-writes"
 DEFAULT_NESTED_LIMIT = 10_000  # OpenSearch's default
@@ -96,6 +101,8 @@ class OpenSearchStateRepository(StateRepository):
         self.refresh = refresh
         self._index_ready = False
         self._nested_limit: int | None = None
+        self._mget_path = f"/{quote(index, safe='')}/_mget"
+        self._reads: Rounds[tuple[str, str | None], Lookup] = Rounds(self._read_round, max_items=READS_PER_ROUND)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenSearchStateRepository:
@@ -201,25 +208,37 @@ class OpenSearchStateRepository(StateRepository):
     # -- reads -----------------------------------------------------------------
 
     def get(self, workflow_id: str) -> Versioned:
-        with translated("get"):
-            body = self.client.get(index=self.index, id=workflow_id, ignore=404)
-        if _error_type(body) == "index_not_found_exception":
-            raise IndexMissing(self.index)
-        if "error" in body:
-            raise StoreError(f"OpenSearch could not read {workflow_id!r}: {body['error']}")
-        if not body.get("found"):
+        """See :meth:`StateRepository.get`.
+
+        Concurrent reads in this process share one realtime multi-get per
+        round (:class:`~flowstatus.repository.rounds.Rounds`): a lone read
+        goes at once, and reads that arrive while one is in flight go
+        together in the next, each still realtime.  The round carries every
+        caller's request id in ``X-Opaque-Id``.
+        """
+        result = self._reads.submit((workflow_id, request_id.get()))
+        if result is None:
             raise DocumentMissing(workflow_id)
-        result = self._versioned(body)
         if isinstance(result, CorruptDocument):
             raise result
         return result
 
+    def _read_round(self, reads: Sequence[tuple[str, str | None]]) -> list[Lookup]:
+        ids = list(dict.fromkeys(workflow_id for workflow_id, _ in reads))
+        opaque = ",".join(dict.fromkeys(rid for _, rid in reads if rid))[:OPAQUE_ID_CHARS]
+        found = self._mget(ids, "get", {"X-Opaque-Id": opaque} if opaque else None)
+        return [found[workflow_id] for workflow_id, _ in reads]
+
     def get_many(self, workflow_ids: Iterable[str]) -> dict[str, Lookup]:
-        ids = list(dict.fromkeys(workflow_ids))
+        return self._mget(list(dict.fromkeys(workflow_ids)), "mget", None)
+
+    def _mget(self, ids: list[str], operation: str, headers: dict[str, str] | None) -> dict[str, Lookup]:
+        """One realtime multi-get of ``ids`` (distinct), straight through the transport."""
         if not ids:
             return {}
-        with translated("mget"):
-            body = self.client.mget(index=self.index, body={"ids": ids}, ignore=404)
+        with translated(operation):
+            body = self.client.transport.perform_request(
+                "POST", self._mget_path, headers=headers, params={"ignore": 404}, body={"ids": ids})
         if _error_type(body) == "index_not_found_exception":
             raise IndexMissing(self.index)
         found: dict[str, Lookup] = {}
@@ -237,7 +256,7 @@ class OpenSearchStateRepository(StateRepository):
     @staticmethod
     def _versioned(doc: dict[str, Any]) -> Versioned | CorruptDocument:
         try:
-            state = load_state(doc["_source"])
+            state = read_state(doc["_source"])
         except ValidationError as exc:
             return CorruptDocument(doc["_id"], exc.messages)
         return Versioned(state, doc["_seq_no"], doc["_primary_term"])

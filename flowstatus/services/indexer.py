@@ -17,10 +17,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flowstatus.domain.access import ANONYMOUS, OPEN, AccessPolicy, Caller
 from flowstatus.domain.events import Event, EventKind
@@ -39,6 +38,7 @@ from flowstatus.repository import (
     WriteResult,
 )
 from flowstatus.repository.errors import CorruptDocument, IndexMissing, StoreUnavailable
+from flowstatus.repository.rounds import Rounds
 
 log = logging.getLogger(__name__)
 
@@ -62,17 +62,6 @@ class _Fold:
     read: Versioned | None
     final: WorkflowState | None
     applied: list[tuple[int, Result]]
-
-
-@dataclass
-class _Ticket:
-    """One caller's events, waiting for a round to carry them."""
-
-    events: Sequence[Event]
-    caller: Caller
-    results: list[EventResult] = field(default_factory=list)
-    error: BaseException | None = None
-    done: bool = False
 
 
 def _write_op(workflow_id: str, read: Versioned | None, final: WorkflowState | None) -> WriteOp | None:
@@ -140,9 +129,7 @@ class StatusIndexer:
         self.on_retry = on_retry
         self.on_results = on_results
         self.policy = policy
-        self._round = threading.Condition()
-        self._queued: list[_Ticket] = []
-        self._leading = False
+        self._rounds: Rounds[tuple[Sequence[Event], Caller], list[EventResult]] = Rounds(self._round)
 
     def record(self, event: Event, caller: Caller = ANONYMOUS) -> EventResult:
         """Apply one event; raises :class:`EventRefused` unless it applied (or was a no-op)."""
@@ -165,21 +152,10 @@ class StatusIndexer:
         workflow's ``user`` (and, with multi-tenancy, its tenant), as the
         plugin does.
         """
-        ticket = _Ticket([self._stamped(e, caller) for e in events], caller)
-        with self._round:
-            self._queued.append(ticket)
-            while not ticket.done and self._leading:
-                self._round.wait()
-            if not ticket.done:
-                self._leading = True
-                tickets, self._queued = self._queued, []
-        if not ticket.done:
-            self._lead(tickets)
-        if ticket.error is not None:
-            raise ticket.error
+        results = self._rounds.submit(([self._stamped(e, caller) for e in events], caller))
         if self.on_results is not None:
-            self.on_results(ticket.results)
-        return ticket.results
+            self.on_results(results)
+        return results
 
     def _stamped(self, event: Event, caller: Caller) -> Event:
         if event.kind is not EventKind.CREATE:
@@ -190,23 +166,12 @@ class StatusIndexer:
             event = dataclasses.replace(event, tenant_id=caller.tenant_id)
         return event
 
-    def _lead(self, tickets: list[_Ticket]) -> None:
-        """Write one round for ``tickets``, then hand leadership to the next waiter."""
-        try:
-            combined = [event for t in tickets for event in t.events]
-            callers = [t.caller for t in tickets for _ in t.events]
-            results = iter(self._apply_round(combined, callers))
-            for t in tickets:
-                t.results = [next(results) for _ in t.events]
-        except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller, re-raised there
-            for t in tickets:
-                t.error = exc
-        finally:
-            with self._round:
-                for t in tickets:
-                    t.done = True
-                self._leading = False
-                self._round.notify_all()
+    def _round(self, submissions: Sequence[tuple[Sequence[Event], Caller]]) -> list[list[EventResult]]:
+        """Write one round for every submission, in arrival order; one result list per submission."""
+        combined = [event for events, _ in submissions for event in events]
+        callers = [caller for events, caller in submissions for _ in events]
+        results = iter(self._apply_round(combined, callers))
+        return [[next(results) for _ in events] for events, _ in submissions]
 
     def _apply_round(self, events: Sequence[Event], callers: Sequence[Caller]) -> list[EventResult]:
         now = self.clock()

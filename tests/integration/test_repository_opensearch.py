@@ -102,5 +102,5 @@ def test_the_connection_pool_has_the_configured_size(settings: Settings) -> None
             dataclasses.replace(settings, opensearch_hosts=hosts, pool_size=7)
         )
         for client in (repository.client, repository.write_client):
-            sizes = {c.pool.pool.maxsize for c in client.transport.connection_pool.connections}  # urllib3 LifoQueue
+            sizes = {c.pool_size for c in client.transport.connection_pool.connections}
             assert sizes == {7}
