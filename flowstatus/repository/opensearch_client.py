@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from opensearchpy import JSONSerializer, OpenSearch, Transport
+from opensearchpy import JSONSerializer, OpenSearch, Transport, Urllib3HttpConnection
 from opensearchpy import exceptions as os_exc
 
 from flowstatus.observability import metrics
@@ -34,6 +34,25 @@ class OrjsonSerializer(JSONSerializer):  # type: ignore[misc]
         if isinstance(data, str):
             return data
         return orjson.dumps(data, default=self.default).decode()
+
+
+# What OpenSearch says, in a Warning header, on every request to a registered
+# system index; the plugin registers its state index as one.
+SYSTEM_INDEX_WARNING = "this request accesses system indices"
+
+
+class StateIndexConnection(Urllib3HttpConnection):  # type: ignore[misc]
+    """opensearch-py's connection, minus the warning about accessing system indices.
+
+    Reading and writing the plugin's state index is what flowstatus is for,
+    so on a cluster that runs the plugin OpenSearch would warn on every
+    request: opensearch-py would print it in every process, and raise it as
+    an exception under ``-W error``.  Every other warning is passed on.
+    """
+
+    def _raise_warnings(self, warning_headers: Any) -> None:
+        others = [header for header in warning_headers or () if SYSTEM_INDEX_WARNING not in header]
+        super()._raise_warnings(others)
 
 
 class OpaqueIdTransport(Transport):  # type: ignore[misc]
@@ -81,6 +100,7 @@ def build_client(settings: Settings, *, for_writes: bool = False) -> OpenSearch:
         pool_maxsize=settings.pool_size,  # opensearch-py ignores `maxsize`: one connection per pool
         serializer=OrjsonSerializer(),
         transport_class=OpaqueIdTransport,
+        connection_class=StateIndexConnection,
         max_retries=retries,
         retry_on_timeout=True,
     )
