@@ -18,9 +18,10 @@ from flask.testing import FlaskClient
 from flowstatus.app import create_app
 from flowstatus.composition import Components
 from flowstatus.domain.events import Event, EventKind
-from flowstatus.repository.opensearch_state import MAPPING
+from flowstatus.repository.opensearch_state import MAPPING, WRITE_ALIAS_SUFFIX
 from flowstatus.settings import Settings
 from tests.interop.answers import AppEndpoint, assert_reads_alike, assert_search_alike
+from tests.interop.events import record
 from tests.interop.plugin import FF, STATE_INDEX, Plugin, status_path, unique
 
 pytestmark = pytest.mark.fresh_state_index
@@ -43,6 +44,11 @@ def mapped(plugin: Plugin) -> set[str]:
     return set(mapping["properties"])
 
 
+def has_write_alias(plugin: Plugin) -> bool:
+    """Whether the alias flowstatus writes through is on the state index."""
+    return plugin.call("HEAD", f"/{STATE_INDEX}/_alias/{STATE_INDEX}{WRITE_ALIAS_SUFFIX}").status == 200
+
+
 def test_a_missing_state_index_is_answered_alike(plugin: Plugin, flowstatus: AppEndpoint) -> None:
     plugin.delete_state_index()
     workflow_id = unique("missing")
@@ -58,7 +64,7 @@ def test_a_missing_state_index_is_answered_alike(plugin: Plugin, flowstatus: App
 def test_the_plugin_works_in_the_index_init_index_made(plugin: Plugin, settings: Settings) -> None:
     plugin.delete_state_index()
     assert init_index(plugin.url) == f"{STATE_INDEX}: created"
-    assert mapped(plugin) == set(MAPPING["properties"])
+    assert mapped(plugin) == set(MAPPING["properties"]) and has_write_alias(plugin)
 
     index = unique()
     workflow_id = plugin.provisioned(index)
@@ -87,7 +93,7 @@ def test_the_plugin_creates_a_deleted_index_again_and_init_index_accepts_it(
     expected = "current" if plugin_made == set(MAPPING["properties"]) else "upgraded"
     assert init_index(plugin.url) == f"{STATE_INDEX}: {expected}"
     assert init_index(plugin.url) == f"{STATE_INDEX}: current"
-    assert mapped(plugin) == set(MAPPING["properties"])
+    assert mapped(plugin) == set(MAPPING["properties"]) and has_write_alias(plugin)
 
     flowstatus = AppEndpoint(_app(settings))
     assert_reads_alike(plugin, flowstatus, status_path(first, "?all=true"))
@@ -100,3 +106,17 @@ def test_the_plugin_creates_a_deleted_index_again_and_init_index_accepts_it(
 def _app(settings: Settings) -> FlaskClient:
     """A new app (so nothing is cached from before the index was replaced)."""
     return create_app(settings).test_client()
+
+
+def test_flowstatus_writes_into_the_index_the_plugin_created_again(
+        plugin: Plugin, flowstatus: AppEndpoint) -> None:
+    record(flowstatus, {"event": "create", "workflow_id": unique("fs")})
+    assert has_write_alias(plugin)
+    plugin.delete_state_index()  # under both running writers
+    created = plugin.create(unique())
+    assert not has_write_alias(plugin)
+    written = unique("fs")
+    record(flowstatus, {"event": "create", "workflow_id": written}, {"event": "provision_started", "workflow_id": written})
+    assert has_write_alias(plugin)
+    for workflow_id in (created, written):
+        assert_reads_alike(plugin, flowstatus, status_path(workflow_id, "?all=true"))
