@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, g, request
 
 from flowstatus import ui
-from flowstatus.api import auth, bulk, error_handlers, health, observability, openapi, status
+from flowstatus.api import auth, bulk, error_handlers, health, methods, observability, openapi, status
 from flowstatus.api import search as search_route
 from flowstatus.api.components import attach
 from flowstatus.api.converters import CONVERTERS
@@ -51,6 +51,7 @@ def create_app(
     app.before_request(_parse_response_options)
     observability.init_app(app)
     auth.init_app(app)
+    methods.init_app(app)
     error_handlers.init_app(app)
     for blueprint in (status.bp, bulk.bp, search_route.bp, health.bp, openapi.bp):
         app.register_blueprint(blueprint)

@@ -65,7 +65,14 @@ class ResourceCreated:
 
 @dataclass(frozen=True)
 class User:
-    """The ``user`` object the Security plugin stamps on a state (common-utils ``User``)."""
+    """The ``user`` object the Security plugin stamps on a state (common-utils ``User``).
+
+    ``shape`` is the key order of the JSON object it was read from when that
+    is the complete shape of some plugin version (common-utils changed it in
+    3.2 and 3.3), so that it is written and rendered back the way that plugin
+    wrote it; ``None`` means the newest shape.  It is representation only and
+    takes no part in equality.
+    """
 
     name: str
     backend_roles: tuple[str, ...] = ()
@@ -73,6 +80,7 @@ class User:
     custom_attribute_names: tuple[str, ...] = ()
     user_requested_tenant: str | None = None
     user_requested_tenant_access: str | None = None
+    shape: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -35,16 +35,20 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import ConnectionTimeout, SSLError
 
 READ_SUFFIXES = ("/_mget", "/_search", "/_count")
+# What OpenSearch says, in a Warning header, on every request to a registered
+# system index; the plugin registers its state index as one.
+SYSTEM_INDEX_WARNING = "this request accesses system indices"
 RECV_BYTES = 256 * 1024
 
 
 class _Response:
     """Collects one response from the parser's callbacks (``head``: the answer to a HEAD has no body)."""
 
-    __slots__ = ("body", "complete", "head", "headers", "keep_alive", "parser")
+    __slots__ = ("body", "complete", "head", "headers", "keep_alive", "parser", "warnings")
 
     def __init__(self, head: bool) -> None:
         self.headers: dict[str, str] = {}
+        self.warnings: list[str] = []
         self.body: list[bytes] = []
         self.complete = False
         self.head = head
@@ -60,6 +64,8 @@ class _Response:
     def on_header(self, name: bytes, value: bytes) -> None:
         key = name.decode("latin-1").lower()
         text = value.decode("latin-1")
+        if key == "warning":
+            self.warnings.append(text)
         self.headers[key] = f"{self.headers[key]},{text}" if key in self.headers else text
 
     def on_body(self, data: bytes) -> None:
@@ -67,6 +73,9 @@ class _Response:
 
     def on_message_complete(self) -> None:
         self.complete = True
+
+
+_Answer = tuple[int, dict[str, str], bytes, list[str]]  # status, headers, body, Warning header values
 
 
 class StaleConnection(Exception):
@@ -156,13 +165,24 @@ class LeanConnection(Connection):  # type: ignore[misc]
             raise ConnectionTimeout("TIMEOUT", str(exc), exc) from None
         except OSError as exc:
             raise OpenSearchConnectionError("N/A", str(exc), exc) from None
-        status, found, data = response
-        if "warning" in found:
-            self._raise_warnings([found["warning"]])
+        status, found, data, warnings = response
+        if warnings:
+            self._raise_warnings(warnings)
         if not 200 <= status < 300 and status not in ignore:
             self.log_request_fail(method, self.host + path, path, body, 0.0, status, data.decode(errors="replace"))
             self._raise_error(status, data.decode("utf-8", "surrogatepass"), found.get("content-type"))
         return status, found, data
+
+    def _raise_warnings(self, warning_headers: Any) -> None:
+        """Pass on OpenSearch's warnings, except the one about accessing system indices.
+
+        Reading and writing the plugin's state index is what flowstatus is
+        for, so on a cluster that runs the plugin OpenSearch warns on every
+        request: passed on, it would be printed by every process, and raised
+        as an exception under ``-W error``.
+        """
+        others = [header for header in warning_headers or () if SYSTEM_INDEX_WARNING not in header]
+        super()._raise_warnings(others)
 
     def _request_bytes(self, method: str, path: str, body: bytes | None, headers: Mapping[str, str] | None) -> bytes:
         merged = {**self.headers, **{k.lower(): v for k, v in (headers or {}).items()}}
@@ -174,8 +194,7 @@ class LeanConnection(Connection):  # type: ignore[misc]
                  *(f"{k}: {v}" for k, v in merged.items()), "", ""]
         return "\r\n".join(lines).encode("latin-1") + (body or b"")
 
-    def _exchange(self, wire: bytes, timeout: float, *, head: bool,
-                  retry_stale: bool) -> tuple[int, dict[str, str], bytes]:
+    def _exchange(self, wire: bytes, timeout: float, *, head: bool, retry_stale: bool) -> _Answer:
         sock = self._take()
         if sock is not None:
             try:
@@ -185,8 +204,7 @@ class LeanConnection(Connection):  # type: ignore[misc]
                     raise
         return self._over(self._connect(timeout), wire, timeout, head=head, reused=False)
 
-    def _over(self, sock: socket.socket, wire: bytes, timeout: float, *, head: bool,
-              reused: bool) -> tuple[int, dict[str, str], bytes]:
+    def _over(self, sock: socket.socket, wire: bytes, timeout: float, *, head: bool, reused: bool) -> _Answer:
         """Send ``wire`` on ``sock`` and read the whole answer; the socket is kept if it may be reused."""
         response = _Response(head)
         parser = response.parser
@@ -214,7 +232,7 @@ class LeanConnection(Connection):  # type: ignore[misc]
             self._give_back(sock)
         else:
             sock.close()
-        return parser.get_status_code(), response.headers, b"".join(response.body)
+        return parser.get_status_code(), response.headers, b"".join(response.body), response.warnings
 
 
 def _close_all(sockets: list[socket.socket]) -> None:

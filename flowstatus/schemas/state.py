@@ -137,10 +137,27 @@ class Resources(fields.Field):
         return out
 
 
+# The complete ``user`` objects plugins write (common-utils ``User.toXContent``), newest first.
+USER_SHAPES = (
+    # 3.3 on
+    ("name", "backend_roles", "roles", "user_requested_tenant", "user_requested_tenant_access",
+     "custom_attribute_names"),
+    # 3.2
+    ("name", "backend_roles", "roles", "custom_attribute_names", "user_requested_tenant",
+     "user_requested_tenant_access"),
+    # 2.12 to 3.1
+    ("name", "backend_roles", "roles", "custom_attribute_names", "user_requested_tenant"),
+)
+
+
 class UserSchema(Schema):
     """common-utils ``User``; unknown keys are ignored as the plugin's parser does.
 
-    Dumped with every key, in the 3.3+ order, tenants as explicit nulls.
+    A plugin writes and renders the complete shape of its own version
+    (:data:`USER_SHAPES`).  A user read in one of those shapes is dumped in
+    it again, so a document a plugin wrote is rendered as that plugin renders
+    it and survives a rewrite unchanged; any other user (fewer keys, or built
+    by flowstatus) is dumped in the newest shape.  Tenants are explicit nulls.
     """
 
     class Meta:
@@ -153,10 +170,16 @@ class UserSchema(Schema):
     user_requested_tenant_access = fields.String(allow_none=True, load_default=None)
     custom_attribute_names = fields.List(fields.String(), load_default=(), allow_none=True)
 
-    @post_load
-    def _make(self, data: dict[str, Any], **kwargs: Any) -> User:
+    @post_load(pass_original=True)
+    def _make(self, data: dict[str, Any], original: Mapping[str, Any], **kwargs: Any) -> User:
         lists = ("backend_roles", "roles", "custom_attribute_names")
-        return User(**{k: tuple(v or ()) if k in lists else v for k, v in data.items()})  # type: ignore[arg-type]
+        known = tuple(k for k in original if k in self.fields)
+        shape = known if known in USER_SHAPES else None
+        return User(**{k: tuple(v or ()) if k in lists else v for k, v in data.items()}, shape=shape)  # type: ignore[arg-type]
+
+    @post_dump(pass_original=True)
+    def _in_shape(self, data: dict[str, Any], original: User, **kwargs: Any) -> dict[str, Any]:
+        return {key: data[key] for key in original.shape or USER_SHAPES[0]}
 
 
 def _user_output_value(value: Any) -> None:

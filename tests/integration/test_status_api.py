@@ -93,9 +93,8 @@ def test_all_true_renders_every_field_in_the_plugin_order(
     body = client.get(STATUS.format(wid) + "?all=true").get_json()
     assert list(body) == ["workflow_id", "error", "state", "provisioning_progress", "provision_start_time",
                           "provision_end_time", "user", "resources_created", "tenant_id", "all_shared_principals"]
-    assert body["user"] == {"name": "alice", "backend_roles": ["odfe"], "roles": ["all_access"],
-                            "user_requested_tenant": None, "user_requested_tenant_access": None,
-                            "custom_attribute_names": []}
+    assert body["user"] == stored["user"], "a 2.x plugin's user is rendered as that plugin renders it"
+    assert list(body["user"]) == list(stored["user"])
     assert isinstance(body["provision_start_time"], int)
     short = client.get(STATUS.format(wid)).get_json()
     assert list(short) == ["workflow_id", "error", "state", "resources_created"]

@@ -77,6 +77,29 @@ def test_unknown_keys_from_a_newer_plugin_survive_a_rewrite() -> None:
     assert dump_state(state)["provision_steps"] == [{"id": "a"}]
 
 
+# The user object of a 2.12 to 3.1 plugin (as the 2.19.6 plugin writes and renders it), and of 3.2.
+USER_2X = {"name": "bob", "backend_roles": ["b"], "roles": ["r"], "custom_attribute_names": [],
+           "user_requested_tenant": None}
+USER_3_2 = {**USER_2X, "user_requested_tenant_access": None}
+
+
+@pytest.mark.parametrize("user", [USER_2X, USER_3_2, STORED_3X["user"]], ids=["2.12-3.1", "3.2", "3.3+"])
+def test_a_user_in_a_plugins_shape_is_rendered_and_rewritten_in_that_shape(user: dict) -> None:
+    state = load_state({"workflow_id": "w", "user": user})
+    for body in (render_status(state, full=True)["user"], dump_state(state)["user"]):
+        assert body == user
+        assert list(body) == list(user)
+
+
+def test_any_other_user_gets_the_newest_shape() -> None:
+    for user in ({"name": "bob"}, {"roles": ["r"], **USER_2X}, {"name": "bob", "backend_roles": []}):
+        state = load_state({"user": user})
+        assert list(render_status(state, full=True)["user"]) == list(STORED_3X["user"])
+    assert list(dump_state(WorkflowState(user=User("alice")))["user"]) == list(STORED_3X["user"])
+    assert load_state({"user": USER_2X}).user == User("bob", ("b",), ("r",)), "the shape takes no part in equality"
+    assert dump_state(load_state({"user": {**USER_2X, "future_key": 1}}))["user"] == USER_2X, "unknown keys do not count"
+
+
 def test_unknown_user_keys_are_ignored() -> None:
     state = load_state({"user": {"name": "a", "future_key": 1}})
     assert state.user == User("a")
