@@ -73,8 +73,8 @@ class BulkSender:
                 if answer.status != 200:
                     raise ClientError(f"the server answered {answer.status} to a batch of lines "
                                       f"{lines[0][0]}-{lines[-1][0]}: {answer.reason()}")
-                lines = self._settle(lines, answer.json())
-                problem, retry_after = f"{len(lines)} lines answered 503 (OpenSearch could not take them)", None
+                lines, problem = self._settle(lines, answer.json())
+                retry_after = None
                 if not lines:
                     return
             if attempt + 1 >= self.attempts:
@@ -85,13 +85,14 @@ class BulkSender:
             self.sleep(delay)
             attempt += 1
 
-    def _settle(self, lines: list[Numbered], body: Any) -> list[Numbered]:
-        """Settle each line by its item; return the lines to send again (answered 503)."""
+    def _settle(self, lines: list[Numbered], body: Any) -> tuple[list[Numbered], str]:
+        """Settle each line by its item; return the lines to send again (answered 503), and why."""
         items = body.get("items") if isinstance(body, dict) else None
         if not isinstance(items, list) or len(items) != len(lines):
             raise ClientError(f"the server answered {len(items) if isinstance(items, list) else 'no'} items "
                               f"for the {len(lines)} lines {lines[0][0]}-{lines[-1][0]}")
-        again = []
+        again: list[Numbered] = []
+        why = ""
         for (number, line), item in zip(lines, items):
             if not (isinstance(item, dict) and len(item) == 1 and isinstance(next(iter(item.values())), dict)):
                 raise ClientError(f"the server answered an item that is not a bulk result for line {number}: "
@@ -100,11 +101,12 @@ class BulkSender:
             status = result.get("status")
             if status == 503:
                 again.append((number, line))
+                why = _item_reason(kind, result)
             elif isinstance(status, int) and 200 <= status < 300:
                 self.tally.settle(number, noop=result.get("result") == "noop")
             else:
                 self.tally.settle(number, rejected=_item_reason(kind, result))
-        return again
+        return again, f"{len(again)} lines answered {why}"
 
     def _split(self, lines: list[Numbered]) -> None:
         """413: the server takes smaller bodies than ``--max-bytes``; send halves, and smaller batches from now on."""
