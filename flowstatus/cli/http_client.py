@@ -157,8 +157,9 @@ class ServerClient:
 
         Raises :class:`Unavailable` for no connection, a timeout or a
         429/502/503/504 answer; :class:`AccessDenied` for 401 and 403;
-        :class:`ClientError` when the server cannot be reached as asked
-        (certificate not trusted, unknown host, a TLS failure).
+        :class:`ClientError` for a redirect (never followed) and when the
+        server cannot be reached as asked (certificate not trusted, unknown
+        host, a TLS failure).
         """
         url = self.base_url + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
         request = urllib.request.Request(url, data=body, method=method, headers={**self._headers, **(headers or {})})
@@ -168,6 +169,9 @@ class ServerClient:
             raise Unavailable(f"{answer.status} {answer.reason()}", retry_after)
         if answer.status in (401, 403):
             raise self.refusal(answer)
+        if 300 <= answer.status < 400 and answer.status != 304:
+            raise ClientError(f"the server redirects ({answer.status}) to {answer.headers.get('location', '?')}: "
+                              "credentials are not sent on; give that address as --url")
         return answer
 
     def _send(self, request: urllib.request.Request, timeout: float) -> Answer:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from flowstatus.cli.http_client import ClientError, ServerClient, Unavailable
@@ -31,6 +32,7 @@ def _item_reason(kind: str, item: dict[str, Any]) -> str:
     return str(reason) if kind == "invalid" else f"{item.get('status')} {reason}"
 
 
+@dataclass
 class BulkSender:
     """Sends batches to the bulk endpoint and settles each line in ``tally``, by its line number.
 
@@ -41,16 +43,17 @@ class BulkSender:
     answer :class:`~flowstatus.cli.http_client.ClientError`.
     """
 
-    def __init__(self, client: ServerClient, tally: Tally, limits: Limits, attempts: int,
-                 note: Callable[[str], None], sleep: Callable[[float], None] = time.sleep) -> None:
-        self.client = client
-        self.tally = tally
-        self.limits = limits
-        self.attempts = attempts
-        self.note = note
-        self.sleep = sleep
-        self.max_line = limits.max_bytes  # what the reader held lines against (413s may lower the batches')
-        self._told_too_large = False
+    client: ServerClient
+    tally: Tally
+    limits: Limits
+    attempts: int
+    note: Callable[[str], None]
+    sleep: Callable[[float], None] = time.sleep
+    max_line: int | None = field(init=False)  # what the reader held lines against (a 413 lowers later batches')
+    _told_too_large: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        self.max_line = self.limits.max_bytes
 
     def send(self, batch: Batch) -> None:
         for line in batch.too_long:
