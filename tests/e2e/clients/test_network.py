@@ -1,9 +1,12 @@
-"""``watch`` and ``ingest --url`` through TLS: a terminator in front of a server with users, its certificate
-signed by a test CA."""
+"""``watch`` and ``ingest --url`` on the network: through TLS (a terminator in front of a server with users,
+its certificate signed by a test CA), through a proxy, and while the server is away."""
 
 from __future__ import annotations
 
+import select
 import ssl
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +15,7 @@ import pytest
 from tests.conftest import new_id
 from tests.e2e.clients.front import Front, fronting, make_tls
 from tests.e2e.clients.runs import (
+    FLOWSTATUS,
     assert_one_line,
     index_of,
     ndjson,
@@ -77,3 +81,41 @@ def test_insecure_skip_verify_works_and_warns_on_every_run(https: Front, secured
                   env=with_password(home))
     assert watched.returncode == 0 and watched.stderr.startswith(WARNING), watched.stderr
 
+
+
+def test_the_proxy_variables_are_honoured(secured: Served, home: Path, opensearch_url: str) -> None:
+    # Only the proxy can reach this address: the forwarding front, in front of the server.
+    wid = new_id()
+    with fronting(port_of(secured)) as proxy:
+        env = {**with_password(home), "http_proxy": proxy.url, "no_proxy": ""}
+        ingested = run("ingest", "--url", "http://flowstatus.invalid:9", "--user", "writer", env=env,
+                       stdin=ndjson(provisioning(wid)))
+        assert ingested.returncode == 0, ingested.stderr
+    assert stored(opensearch_url, index_of(secured), wid)["state"] == "COMPLETED"  # type: ignore[index]
+
+
+def test_watch_waits_out_an_outage_of_the_server(secured: Served, home: Path) -> None:
+    wid = new_id()
+    events = provisioning(wid)
+    assert run("ingest", "--url", secured.url, "--user", "writer", env=with_password(home),
+               stdin=ndjson(events[:2])).returncode == 0
+    with fronting(port_of(secured)) as front:
+        watcher = subprocess.Popen([*FLOWSTATUS, "watch", wid, "--url", front.url, "--user", "alice", "--wait", "2"],
+                                   env=with_password(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, start_new_session=True)
+        try:
+            assert watcher.stdout is not None and select.select([watcher.stdout], [], [], 60)[0]
+            assert "PROVISIONING" in watcher.stdout.readline()
+            front.cut()  # the long poll in flight breaks, and no new one gets through
+            time.sleep(3)
+            assert watcher.poll() is None, watcher.communicate()
+            assert run("ingest", "--url", secured.url, "--user", "writer", env=with_password(home),
+                       stdin=ndjson(events[2:])).returncode == 0
+            front.backend = port_of(secured)
+            out, err = watcher.communicate(timeout=60)
+        finally:
+            if watcher.poll() is None:
+                watcher.kill()
+                watcher.communicate()
+    assert watcher.returncode == 0, err
+    assert "COMPLETED" in out
