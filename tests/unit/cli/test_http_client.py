@@ -6,6 +6,7 @@ import contextlib
 import http.server
 import threading
 from collections.abc import Iterator
+from typing import ClassVar
 
 import pytest
 
@@ -26,7 +27,7 @@ def test_the_reason_of_an_answer_is_one_line(body: bytes, reason: str) -> None:
 class Recorder(http.server.BaseHTTPRequestHandler):
     """A web server elsewhere: it records who called, with which Authorization."""
 
-    seen: list[str | None] = []
+    seen: ClassVar[list[str | None]] = []
 
     def do_GET(self) -> None:
         type(self).seen.append(self.headers.get("Authorization"))
