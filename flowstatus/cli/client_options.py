@@ -43,6 +43,10 @@ def _check_url(ctx: click.Context, param: click.Parameter, value: str | None) ->
     if value is None:
         return None
     parts = urllib.parse.urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - read for its check: a port that is not a number raises
+    except ValueError:
+        raise click.BadParameter(f"{value!r} has a port that is not a number from 0 to 65535") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise click.BadParameter(f"{value!r} is not an http:// or https:// URL")
     if parts.username or parts.password:
@@ -126,7 +130,8 @@ def connect(target: Target) -> ServerClient:
     from flowstatus.cli.credentials import NoPassword, password_for
     from flowstatus.cli.http_client import AccessDenied, ServerAccess, ServerClient
 
-    host = urllib.parse.urlsplit(target.url).hostname or ""
+    parts = urllib.parse.urlsplit(target.url)
+    host = parts.hostname or ""
     password, source = None, ""
     if target.user is not None:
         try:
@@ -136,7 +141,7 @@ def connect(target: Target) -> ServerClient:
     if target.insecure_skip_verify:
         warn(f"--insecure-skip-verify: the TLS certificate of {host} is not verified; anyone on the network path "
              "can pose as the server and read the credentials and data sent to it.")
-    if target.user is not None and target.url.startswith("http://") and not _loopback(host):
+    if target.user is not None and parts.scheme == "http" and not _loopback(host):
         warn(f"the password of {target.user} crosses the network to {host} in clear (http://): use https://.")
     access = ServerAccess(url=target.url, user=target.user, password=password, password_source=source,
                           tenant=target.tenant, ca_certs=target.ca_certs, verify=not target.insecure_skip_verify)

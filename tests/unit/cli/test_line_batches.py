@@ -70,7 +70,7 @@ class Broken(io.RawIOBase):
 
 
 def test_a_read_error_is_raised_after_what_was_read() -> None:
-    stream = io.BufferedReader(Broken())
+    stream = io.BufferedReader(Broken())  # type: ignore[type-var]
     got = batches(stream, Limits(10))
     assert next(got).lines == [(1, b"first\n")]
     with pytest.raises(OSError, match="the pipe broke"):
