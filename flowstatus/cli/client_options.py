@@ -63,12 +63,13 @@ def _check_user(ctx: click.Context, param: click.Parameter, value: str | None) -
     return value
 
 
-def server_options(*, url_help: str, url_envvar: str | None = None, url_default: str | None = None) -> Callable[[F], F]:
+def server_options(*, url_help: str, url_envvar: str | None = None, url_default: str | None = None,
+                   also_needing_url: tuple[str, ...] = ()) -> Callable[[F], F]:
     """Add the server options to a command, which then receives ``server: Target | None`` in their stead.
 
     ``server`` is ``None`` when no URL was given; naming one of the other
-    options on the command line without a URL is then a usage error (their
-    environment defaults are ignored).
+    options (or of the command's own ``also_needing_url``) on the command line
+    without a URL is then a usage error (environment defaults are ignored).
     """
     options = [
         click.option("--url", envvar=url_envvar, default=url_default, show_default=url_default is not None,
@@ -89,7 +90,7 @@ def server_options(*, url_help: str, url_envvar: str | None = None, url_default:
         def with_target(*args: Any, url: str | None, user: str | None, tenant: str | None, ca_certs: str | None,
                         insecure_skip_verify: bool, **kwargs: Any) -> Any:
             if url is None:
-                _refuse_without_url()
+                _refuse_without_url(CLIENT_ONLY + also_needing_url)
                 return command(*args, server=None, **kwargs)
             return command(*args, server=Target(url, user, tenant, ca_certs, insecure_skip_verify), **kwargs)
 
@@ -101,14 +102,14 @@ def server_options(*, url_help: str, url_envvar: str | None = None, url_default:
     return decorate
 
 
-def _refuse_without_url() -> None:
+def _refuse_without_url(names: tuple[str, ...]) -> None:
     ctx = click.get_current_context()
-    given = [name for name in CLIENT_ONLY
+    given = [name for name in names
              if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
     if given:
-        names = ", ".join("--" + name.replace("_", "-") for name in given)
+        options = ", ".join("--" + name.replace("_", "-") for name in given)
         verb = "applies" if len(given) == 1 else "apply"
-        raise click.UsageError(f"{names} {verb} to a flowstatus server: give its --url too")
+        raise click.UsageError(f"{options} {verb} to a flowstatus server: give its --url too")
 
 
 def _loopback(host: str) -> bool:

@@ -90,7 +90,7 @@ def _to_server(server: Target, tally: Tally, limits: Limits, attempts: int) -> C
 @click.option("--retries", default=DEFAULT_RETRIES, show_default=True, type=click.IntRange(0, 100),
               help="Times a batch is sent again while OpenSearch or the server is unavailable "
                    "(jittered backoff, honouring Retry-After).")
-@server_options(url_help=URL_HELP)
+@server_options(url_help=URL_HELP, also_needing_url=("max_bytes",))
 def ingest(source: BinaryIO, batch_size: int, max_bytes: int, retries: int, server: Target | None) -> None:
     """Apply provisioning events (NDJSON) from SOURCE, a file or - for stdin.
 
@@ -105,9 +105,6 @@ def ingest(source: BinaryIO, batch_size: int, max_bytes: int, retries: int, serv
     it names the last line applied); 4 when credentials are missing or
     refused (401), or the user may not write (403).
     """
-    if server is None and click.get_current_context().get_parameter_source("max_bytes") is (
-            click.core.ParameterSource.COMMANDLINE):
-        raise click.UsageError("--max-bytes applies to a flowstatus server: give its --url too")
     tally = Tally()
     limits = Limits(batch_size, max_bytes if server else None)
     total = os.fstat(source.fileno()).st_size if source.seekable() else None

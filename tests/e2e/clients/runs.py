@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import subprocess
 import sys
 import uuid
@@ -111,3 +112,18 @@ def assert_one_line(result: subprocess.CompletedProcess[str], code: int, *expect
     for text in expected:
         assert text in err, err
     return err
+
+
+@contextlib.contextmanager
+def watching(wid: str, url: str, user: str, env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """``flowstatus watch`` (piped, 2 s polls) once it printed its first line, PROVISIONING; killed if left running."""
+    watcher = subprocess.Popen([*FLOWSTATUS, "watch", wid, "--url", url, "--user", user, "--wait", "2"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert watcher.stdout is not None and select.select([watcher.stdout], [], [], 60)[0], "watch printed nothing"
+        assert "PROVISIONING" in watcher.stdout.readline()
+        yield watcher
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.communicate()

@@ -3,9 +3,7 @@ its certificate signed by a test CA), through a proxy, and while the server is a
 
 from __future__ import annotations
 
-import select
 import ssl
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +13,6 @@ import pytest
 from tests.conftest import new_id
 from tests.e2e.clients.front import Front, fronting, make_tls
 from tests.e2e.clients.runs import (
-    FLOWSTATUS,
     assert_one_line,
     index_of,
     ndjson,
@@ -23,6 +20,7 @@ from tests.e2e.clients.runs import (
     provisioning,
     run,
     stored,
+    watching,
     with_password,
 )
 from tests.e2e.conftest import Served
@@ -99,23 +97,13 @@ def test_watch_waits_out_an_outage_of_the_server(secured: Served, home: Path) ->
     events = provisioning(wid)
     assert run("ingest", "--url", secured.url, "--user", "writer", env=with_password(home),
                stdin=ndjson(events[:2])).returncode == 0
-    with fronting(port_of(secured)) as front:
-        watcher = subprocess.Popen([*FLOWSTATUS, "watch", wid, "--url", front.url, "--user", "alice", "--wait", "2"],
-                                   env=with_password(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True, start_new_session=True)
-        try:
-            assert watcher.stdout is not None and select.select([watcher.stdout], [], [], 60)[0]
-            assert "PROVISIONING" in watcher.stdout.readline()
-            front.cut()  # the long poll in flight breaks, and no new one gets through
-            time.sleep(3)
-            assert watcher.poll() is None, watcher.communicate()
-            assert run("ingest", "--url", secured.url, "--user", "writer", env=with_password(home),
-                       stdin=ndjson(events[2:])).returncode == 0
-            front.backend = port_of(secured)
-            out, err = watcher.communicate(timeout=60)
-        finally:
-            if watcher.poll() is None:
-                watcher.kill()
-                watcher.communicate()
+    with fronting(port_of(secured)) as front, watching(wid, front.url, "alice", with_password(home)) as watcher:
+        front.cut()  # the long poll in flight breaks, and no new one gets through
+        time.sleep(3)
+        assert watcher.poll() is None, watcher.communicate()
+        assert run("ingest", "--url", secured.url, "--user", "writer", env=with_password(home),
+                   stdin=ndjson(events[2:])).returncode == 0
+        front.backend = port_of(secured)
+        out, err = watcher.communicate(timeout=60)
     assert watcher.returncode == 0, err
     assert "COMPLETED" in out

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import os
 import pty
-import select
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +27,7 @@ from tests.e2e.clients.runs import (
     run,
     secured_server,
     stored,
+    watching,
     with_password,
 )
 from tests.e2e.conftest import Served
@@ -61,12 +61,7 @@ def test_a_writer_ingests_and_a_reader_of_the_team_watches_it_complete(secured: 
     first = ingest_as(secured, "writer", events[:2], with_password(home))
     assert first.returncode == 0, first.stderr
     assert "2 events in" in first.stderr and "2 applied, 0 already recorded, 0 rejected" in first.stderr
-    watcher = subprocess.Popen([*FLOWSTATUS, "watch", wid, "--url", secured.url, "--user", "alice", "--wait", "5"],
-                               env=with_password(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
-    try:
-        assert watcher.stdout is not None and select.select([watcher.stdout], [], [], 60)[0], "watch printed nothing"
-        assert "PROVISIONING" in watcher.stdout.readline()
+    with watching(wid, secured.url, "alice", with_password(home)) as watcher:
         listing = subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True, check=True,
                                  timeout=30).stdout
         assert f"watch {wid} --url {secured.url} --user alice" in listing
@@ -74,10 +69,6 @@ def test_a_writer_ingests_and_a_reader_of_the_team_watches_it_complete(secured: 
         rest = ingest_as(secured, "writer", events[2:], with_password(home))
         assert rest.returncode == 0, rest.stderr
         out, err = watcher.communicate(timeout=60)
-    finally:
-        if watcher.poll() is None:
-            watcher.kill()
-            watcher.communicate()
     assert watcher.returncode == 0, err
     assert any("COMPLETED" in line and "resources=2" in line for line in out.splitlines()), out
     doc = stored(opensearch_url, index_of(secured), wid)
