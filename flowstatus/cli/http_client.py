@@ -34,7 +34,8 @@ from flowstatus.cli.retries import retry_after_seconds
 
 EXIT_UNUSABLE = 3  # the server cannot be used: unreachable after retries, TLS, an unexpected answer
 EXIT_DENIED = 4  # no credentials, or the server refused them (401) or the user's permissions (403)
-RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+# 408: the server gave up waiting for the body (a slow network); the others: busy or away for now.
+RETRYABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
 TENANT_HEADER = "x-tenant-id"
 
 
@@ -51,7 +52,7 @@ class AccessDenied(ClientError):
 
 
 class Unavailable(ClientError):
-    """No usable answer now (no connection, a timeout, or 429/502/503/504): trying again may succeed.
+    """No usable answer now (no connection, a timeout, or 408/429/502/503/504): trying again may succeed.
 
     ``retry_after`` is the server's ``Retry-After`` in seconds, when it gave one.
     """
@@ -156,7 +157,7 @@ class ServerClient:
         """One request; the answer whatever its status, except those worth waiting for.
 
         Raises :class:`Unavailable` for no connection, a timeout or a
-        429/502/503/504 answer; :class:`AccessDenied` for 401 and 403;
+        408/429/502/503/504 answer; :class:`AccessDenied` for 401 and 403;
         :class:`ClientError` for a redirect (never followed) and when the
         server cannot be reached as asked (certificate not trusted, unknown
         host, a TLS failure).

@@ -1,7 +1,7 @@
 """``flowstatus ingest --url``: batches of events to a flowstatus server's ``POST /_flowstatus/_bulk``.
 
 Every event is idempotent, so whatever may not have been applied is simply
-sent again: a batch that met no connection or a 429/502/503/504, and the
+sent again: a batch that met no connection or a 408/429/502/503/504, and the
 lines the server answered 503 for (OpenSearch could not take them).  Waits
 honour the server's ``Retry-After`` with jittered exponential backoff, for a
 bounded number of attempts.  Batches go one at a time, so events of one

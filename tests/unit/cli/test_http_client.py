@@ -82,3 +82,21 @@ def test_no_server_is_unavailable_not_a_traceback() -> None:
 def test_an_unreadable_ca_bundle_is_named() -> None:
     with pytest.raises(ClientError, match="cannot read the CA bundle /nonexistent/ca.pem"):
         ServerClient(ServerAccess("https://status.example", ca_certs="/nonexistent/ca.pem"))
+
+
+@pytest.mark.parametrize("status", [408, 429, 502, 503, 504])
+def test_answers_worth_waiting_for_are_unavailable_with_their_retry_after(status: int) -> None:
+    class Busy(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.send_response(status)
+            self.send_header("Retry-After", "7")
+            self.send_header("Content-Length", "17")
+            self.end_headers()
+            self.wfile.write(b'{"error":"later"}')
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with serving(Busy) as url, pytest.raises(Unavailable, match=f"^{status} later$") as raised:
+        ServerClient(ServerAccess(url)).call("POST", "/_flowstatus/_bulk", body=b"{}\n", timeout=10)
+    assert raised.value.retry_after == 7.0
