@@ -8,20 +8,24 @@ resources as they appear); piped, it prints one plain line per change.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
+from flowstatus.cli.client_options import Target, connect, exit_on_client_error, server_options
+from flowstatus.cli.retries import backoff
+
+if TYPE_CHECKING:
+    from flowstatus.cli.http_client import ServerClient
+
 COMPLETED, FAILED = "COMPLETED", "FAILED"
 EXIT_COMPLETED, EXIT_FAILED, EXIT_ERROR = 0, 1, 3
+WAIT_CAP = 5.0  # seconds: the longest pause between tries while the server is unavailable
 
 
 class WatchError(Exception):
@@ -56,36 +60,37 @@ class Snapshot:
 
 
 class StatusClient:
-    """Long-polls one workflow's status over HTTP."""
+    """Long-polls one workflow's status on a flowstatus server."""
 
-    def __init__(self, base_url: str, workflow_id: str, wait: int = 30, headers: dict[str, str] | None = None):
-        quoted = urllib.parse.quote(workflow_id, safe="")
-        self.url = f"{base_url.rstrip('/')}/_plugins/_flow_framework/workflow/{quoted}/_status"
+    def __init__(self, client: ServerClient, workflow_id: str, wait: int = 30):
+        self.client = client
+        self.path = f"/_plugins/_flow_framework/workflow/{urllib.parse.quote(workflow_id, safe='')}/_status"
         self.wait = wait
-        self.headers = headers or {}
         self.etag: str | None = None
 
     def next(self) -> dict[str, Any] | None:
-        """The status once it differs from the last one seen (``None``: unchanged when the wait ended)."""
-        headers = dict(self.headers)
-        params = {"all": "true"}
+        """The status once it differs from the last one seen (``None``: unchanged when the wait ended).
+
+        Raises :class:`~flowstatus.cli.http_client.Unavailable` (worth waiting
+        out), :class:`~flowstatus.cli.http_client.AccessDenied` (401/403), and
+        :class:`WatchError` for any other refusal (an unknown workflow).
+        """
+        headers = {}
+        query = {"all": "true"}
         if self.etag:  # the first request shows the state at once; later ones wait for a change
             headers["If-None-Match"] = self.etag
-            params["wait_for_completion_timeout"] = f"{self.wait}s"
-        query = urllib.parse.urlencode(params)
-        request = urllib.request.Request(f"{self.url}?{query}", headers=headers)
-        try:
-            # The server answers within the wait (it caps it); allow for slow networks on top.
-            with urllib.request.urlopen(request, timeout=self.wait + 30) as response:
-                self.etag = response.headers.get("ETag")
-                return json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            if exc.code == 304:
-                return None
-            body = exc.read().decode(errors="replace")
-            if exc.code in (502, 503, 504):
-                raise ConnectionError(f"{exc.code}: {body}") from None
-            raise WatchError(f"{exc.code}: {body}") from None
+            query["wait_for_completion_timeout"] = f"{self.wait}s"
+        # The server answers within the wait (it caps it); allow for slow networks on top.
+        answer = self.client.call("GET", self.path, query=query, headers=headers, timeout=self.wait + 30)
+        if answer.status == 304:
+            return None
+        if answer.status != 200:
+            raise WatchError(f"{answer.status}: {answer.reason()}")
+        self.etag = answer.headers.get("etag")
+        status = answer.json()
+        if not isinstance(status, dict):
+            raise WatchError(f"the server answered a status that is not an object: {answer.body[:200]!r}")
+        return status
 
 
 def _line(snapshot: Snapshot, previous: int) -> str:
@@ -126,8 +131,10 @@ def watch(client: StatusClient, out: TextIO = sys.stdout, live: bool | None = No
           sleep: Callable[[float], None] = time.sleep) -> int:
     """Follow the workflow until COMPLETED (returns 0) or FAILED (returns 1).
 
-    Raises :class:`WatchError` if it cannot be followed.  Outages of the
-    server or of OpenSearch are waited out.
+    Raises :class:`WatchError` if it cannot be followed, and
+    :class:`~flowstatus.cli.http_client.ClientError` (``AccessDenied`` for
+    401/403) if the server cannot be used.  Outages of the server or of
+    OpenSearch are waited out.
     """
     snapshot = Snapshot()
     live = out.isatty() if live is None else live
@@ -142,13 +149,20 @@ def watch(client: StatusClient, out: TextIO = sys.stdout, live: bool | None = No
 
 def _follow(client: StatusClient, snapshot: Snapshot, report: Callable[[int], None],
             sleep: Callable[[float], None]) -> int:
+    from flowstatus.cli.http_client import Unavailable
+
+    failures = 0
     while True:
         try:
             status = client.next()
             snapshot.note = ""
-        except (ConnectionError, OSError) as exc:
-            snapshot.note = f"unavailable, retrying: {exc}"
-            sleep(2.0)
+            failures = 0
+        except Unavailable as exc:
+            # Outages of the server or of OpenSearch are waited out, as long as they last.
+            delay = backoff(min(failures, 3), exc.retry_after, cap=WAIT_CAP)
+            snapshot.note = f"unavailable ({exc}), retrying in {delay:.0f}s"
+            failures += 1
+            sleep(delay)
             continue
         if status is not None:
             previous = len(snapshot.resources)
@@ -162,17 +176,22 @@ def _follow(client: StatusClient, snapshot: Snapshot, report: Callable[[int], No
 
 @click.command("watch")
 @click.argument("workflow_id")
-@click.option("--url", envvar="FLOWSTATUS_URL", default="http://127.0.0.1:8080", show_default=True,
-              help="The flowstatus server (env FLOWSTATUS_URL).")
+@server_options(url_envvar="FLOWSTATUS_URL", url_default="http://127.0.0.1:8080",
+                url_help="The flowstatus server (env FLOWSTATUS_URL).")
 @click.option("--wait", default=30, show_default=True, type=click.IntRange(1, 3600),
               help="Seconds per long poll.")
-def watch_command(workflow_id: str, url: str, wait: int) -> None:
-    """Follow WORKFLOW_ID until it ends: exit 0 on COMPLETED, 1 on FAILED, 3 if it cannot be followed."""
-    try:
-        code = watch(StatusClient(url, workflow_id, wait=wait))
-    except WatchError as exc:
-        click.echo(f"flowstatus watch: {exc}", err=True)
-        code = EXIT_ERROR
-    except KeyboardInterrupt:
-        code = 130
+def watch_command(workflow_id: str, server: Target, wait: int) -> None:
+    """Follow WORKFLOW_ID until it ends.
+
+    Exit status: 0 on COMPLETED; 1 on FAILED; 2 for a usage error; 3 if it
+    cannot be followed (unknown workflow, TLS failure, unexpected answer);
+    4 when credentials are missing or refused (401), or the user may not
+    see the workflow (403).  Outages are waited out.
+    """
+    with exit_on_client_error("watch"):
+        try:
+            code = watch(StatusClient(connect(server), workflow_id, wait=wait))
+        except WatchError as exc:
+            click.echo(f"flowstatus watch: {exc}", err=True)
+            code = EXIT_ERROR
     sys.exit(code)

@@ -8,7 +8,8 @@ import sys
 # `flowstatus serve` must patch with gevent before urllib3 is imported, and pick
 # the metrics storage before prometheus_client is: importing the commands must
 # import neither.
-LATE = ("prometheus_client", "urllib3", "opensearchpy", "gunicorn.workers.ggevent")
+# The clients' HTTP client is imported when a command runs, like the service's modules.
+LATE = ("prometheus_client", "urllib3", "opensearchpy", "gunicorn.workers.ggevent", "flowstatus.cli.http_client")
 
 
 def test_importing_the_commands_imports_no_client_library() -> None:
