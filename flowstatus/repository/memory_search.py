@@ -2,17 +2,20 @@
 
 Implemented, with OpenSearch's semantics on the state index's mapping:
 
-* queries: ``match_all``, ``ids``, ``term``, ``terms``, ``exists``, ``range``
-  and ``prefix`` on keyword, numeric and date fields; ``bool`` (``must``,
-  ``filter``, ``should`` with ``minimum_should_match``, ``must_not``);
-  ``nested`` on ``user`` and ``resources_created``;
+* queries: ``match_all``, ``match_none``, ``ids``, ``term``, ``terms``,
+  ``exists``, ``range`` (numeric bounds) and ``prefix`` on keyword, numeric
+  and date fields; ``bool`` (``must``, ``filter``, ``should`` with a count
+  as ``minimum_should_match``, ``must_not``); ``constant_score``; ``nested``
+  on ``user`` and ``resources_created``;
 * ``post_filter``, ``from``, ``size``, ``sort`` (fields and ``_seq_no``, with
   ``order`` and ``missing``), ``track_total_hits``, ``_source`` includes and
   excludes (with ``*`` wildcards), ``version``, ``seq_no_primary_term``;
 * aggregations: ``terms`` (``field``, ``size``) and ``filter``.
 
-Anything else raises ``ValueError`` naming it: a fake that guessed would
-make tests pass that OpenSearch fails.  Scores are not modelled (every hit
+Anything else raises ``ValueError`` naming it, including options the
+search schema lets through but this module does not model
+(``case_insensitive``, date math, percentages, sort modes): a fake that
+guessed would make tests pass that OpenSearch fails.  Scores are not modelled (every hit
 scores 1.0); unsorted hits come in write order.
 """
 
@@ -82,7 +85,11 @@ def _field_values(doc: Mapping[str, Any], field: str, prefix: str) -> list[Any]:
 
 
 def _term_value(spec: Any) -> Any:
-    return spec.get("value") if isinstance(spec, Mapping) else spec
+    if not isinstance(spec, Mapping):
+        return spec
+    if spec.get("case_insensitive"):
+        raise _unsupported("case_insensitive matching")
+    return spec.get("value")
 
 
 def _same(stored: Any, wanted: Any) -> bool:
@@ -96,9 +103,12 @@ def _same(stored: Any, wanted: Any) -> bool:
 
 def _range(values: list[Any], bounds: Mapping[str, Any]) -> bool:
     checks = {"gte": lambda v, b: v >= b, "gt": lambda v, b: v > b, "lte": lambda v, b: v <= b, "lt": lambda v, b: v < b}
-    for key in bounds:
-        if key not in checks:
+    for key, bound in bounds.items():
+        if key not in checks and key != "boost":
             raise _unsupported(f"range option [{key}]")
+        if isinstance(bound, (str, bool)):
+            raise _unsupported("range bounds that are not numbers (date strings, date math)")
+    bounds = {k: b for k, b in bounds.items() if k != "boost"}
     numeric = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
     return any(all(checks[k](v, float(b)) for k, b in bounds.items()) for v in numeric)
 
@@ -110,6 +120,10 @@ def compile_query(query: Any, prefix: str = "") -> Predicate:
     ((kind, spec),) = query.items()
     if kind == "match_all":
         return lambda doc: True
+    if kind == "match_none":
+        return lambda doc: False
+    if kind == "constant_score":
+        return compile_query(spec.get("filter"), prefix)
     if kind == "ids":
         wanted = set(spec.get("values", []))
         return lambda doc: doc.get("\0id") in wanted
@@ -159,7 +173,10 @@ def _bool(spec: Mapping[str, Any], prefix: str) -> Predicate:
     required = _clauses(spec, "must", prefix) + _clauses(spec, "filter", prefix)
     should = _clauses(spec, "should", prefix)
     excluded = _clauses(spec, "must_not", prefix)
-    minimum = int(spec.get("minimum_should_match", 0 if required else 1)) if should else 0
+    wanted = spec.get("minimum_should_match", 0 if required else 1)
+    if not isinstance(wanted, int):
+        raise _unsupported("minimum_should_match as a percentage")
+    minimum = wanted if should else 0
 
     def matches(doc: Mapping[str, Any]) -> bool:
         return (all(p(doc) for p in required) and not any(p(doc) for p in excluded)
@@ -194,6 +211,8 @@ def _sort_key(spec: Any) -> tuple[str, bool, str]:
         return spec, False, "_last"
     ((field, options),) = spec.items()
     options = options if isinstance(options, Mapping) else {"order": options}
+    if set(options) - {"order", "missing"}:
+        raise _unsupported(f"sort options {sorted(set(options) - {'order', 'missing'})}")
     descending = options.get("order", "asc") == "desc"
     return field, descending, options.get("missing", "_last")
 
