@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import ValidationError, validates_schema
 
 from flowstatus.domain.search_cost import MAX_WINDOW
+from flowstatus.domain.search_fields import FIELDS, FieldType
 from flowstatus.schemas.search.aggregations import Aggregations
 from flowstatus.schemas.search.base import ClosedSchema, Value
 from flowstatus.schemas.search.hits import MAX_SORTS, Sort, Source
@@ -58,3 +59,15 @@ class SearchBody(ClosedSchema):
                 "index.max_result_window); page further with search_after", "size")
         if "aggs" in data and "aggregations" in data:
             raise ValidationError("give either [aggs] or [aggregations], not both", "aggregations")
+        sort = data.get("sort") or ["_score"]
+        for index, value in enumerate(data.get("search_after", [])):
+            if value is None and not (index < len(sort) and _keyword_sort(sort[index])):
+                # OpenSearch fails with a null pointer (a 500) on any other null.
+                raise ValidationError({index: ["null is a search_after value only for a sort on a keyword field"]},
+                                      "search_after")
+
+
+def _keyword_sort(entry: Any) -> bool:
+    name = entry if isinstance(entry, str) else next(iter(entry))
+    field = FIELDS.get(name)
+    return field is not None and field.type is FieldType.KEYWORD

@@ -80,6 +80,9 @@ REFUSED = {
     "track_total_hits as a string": ({"track_total_hits": "true"}, "[track_total_hits] must be a whole number"),
     "too many sorts": ({"sort": ["state"] * 9}, "[sort] must hold at most 8 entries"),
     "search_after objects": ({"search_after": [{}]}, "[search_after[0]] must be a string, a number or true/false"),
+    "search_after null on a date": ({"sort": [{"provision_start_time": "asc"}, "state"], "search_after": [None, None]},
+                                    "[search_after[0]] null is a search_after value only for a sort on a keyword"),
+    "search_after null on the score": ({"search_after": [None]}, "[search_after[0]] null is a search_after value"),
 }
 
 
