@@ -147,28 +147,29 @@ def _numeric() -> Iterator[tuple[str, str]]:
             yield f"{name} = {spelling}", template.replace("@", spelling)
 
 
-def _nested_prefix(field: str) -> str | None:
-    nested = FIELDS[field].nested if field in FIELDS else None
-    return nested
-
-
 def _fields() -> Iterator[tuple[str, str]]:
+    """Each clause and aggregation on each field: at the root, and in the field's nested context if it has one."""
     for field in (*FIELDS, *NOT_FIELDS):
-        path = _nested_prefix(field)
-        for clause, template in FIELD_CLAUSES.items():
-            query = template.replace("@", field)
-            yield f"{clause} on [{field}]", f'{{"query": {query}, "size": 50}}'
+        path = FIELDS[field].nested if field in FIELDS else None
+        parts = [(f"{name} on [{field}]", "query", template.replace("@", field))
+                 for name, template in FIELD_CLAUSES.items()]
+        parts += [(f"{name} aggregation on [{field}]", "aggs", template.replace("@", field))
+                  for name, template in FIELD_AGGREGATIONS.items()]
+        for name, kind, part in parts:
+            yield name, _body(kind, part, None)
             if path is not None:
-                yield (f"{clause} on [{field}] in nested [{path}]",
-                       f'{{"query": {{"nested": {{"path": "{path}", "query": {query}}}}}, "size": 50}}')
-        for agg, template in FIELD_AGGREGATIONS.items():
-            definition = template.replace("@", field)
-            yield f"{agg} aggregation on [{field}]", f'{{"size": 0, "aggs": {{"a": {definition}}}}}'
-            if path is not None:
-                yield (f"{agg} aggregation on [{field}] in nested [{path}]",
-                       f'{{"size": 0, "aggs": {{"n": {{"nested": {{"path": "{path}"}}, "aggs": {{"a": {definition}}}}}}}}}')
+                yield f"{name} in nested [{path}]", _body(kind, part, path)
         yield f"sort on [{field}]", f'{{"sort": [{{"{field}": "desc"}}], "size": 50}}'
         yield f"_source of [{field}]", f'{{"_source": ["{field}"], "size": 50}}'
+
+
+def _body(kind: str, part: str, nested: str | None) -> str:
+    """A body holding the query or aggregation ``part``, inside a nested query or aggregation on ``nested``."""
+    if kind == "query":
+        query = part if nested is None else f'{{"nested": {{"path": "{nested}", "query": {part}}}}}'
+        return f'{{"query": {query}, "size": 50}}'
+    aggs = f'{{"a": {part}}}' if nested is None else f'{{"n": {{"nested": {{"path": "{nested}"}}, "aggs": {{"a": {part}}}}}}}'
+    return f'{{"size": 0, "aggs": {aggs}}}'
 
 
 def _clauses_and_aggregations() -> Iterator[tuple[str, str]]:

@@ -35,6 +35,7 @@ from flowstatus.schemas.search.values import (
     Object,
     Text,
     WholeNumber,
+    load_each,
 )
 
 CONTAINERS = ("aggs", "aggregations")
@@ -46,6 +47,7 @@ ORDER_KEYS = (
     "must be _count, _key or the name of a min, max, avg, sum, cardinality or value_count sub-aggregation of this "
     "aggregation"
 )
+BAD_NAME = "is not a valid aggregation name: 1 to 100 characters, without [, ] or >"
 MIN_DOC_COUNT_WHY = (
     ": with 0, OpenSearch lists the terms of every workflow of the index, including those you may not see"
 )
@@ -71,29 +73,36 @@ class Order(Value):
         return [dict(entry) for entry in entries] if isinstance(value, list) else dict(value)
 
 
-class Terms(ClosedSchema):
+class _TermBuckets(ClosedSchema):
+    """What terms and multi_terms share: how many buckets, how they are ordered, and no empty ones."""
+
+    size = _size()
+    shard_size = _size()
+    min_doc_count = WholeNumber(1, why=MIN_DOC_COUNT_WHY)
+    order = Order()
+    show_term_doc_count_error = Boolean()
+
+
+class Terms(_TermBuckets):
     where = "in a terms aggregation"
     field = FieldName(EXACT, required=True)
-    size = _size()
-    shard_size = _size()
-    min_doc_count = WholeNumber(1, why=MIN_DOC_COUNT_WHY)
-    order = Order()
-    show_term_doc_count_error = Boolean()
 
 
-class MultiTermsSource(ClosedSchema):
-    where = "in a multi_terms source"
-    field = FieldName(EXACT, required=True)
+def _field_only(types: frozenset[FieldType], where: str, name: str) -> type[ClosedSchema]:
+    """A schema of one required ``field`` of ``types``: a multi_terms source, most metrics."""
+    schema = cast(type[ClosedSchema], ClosedSchema.from_dict({"field": FieldName(types, required=True)}, name=name))
+    schema.where = where
+    return schema
 
 
-class MultiTerms(ClosedSchema):
+MultiTermsSource = _field_only(EXACT, "in a multi_terms source", "MultiTermsSource")
+NumericMetric = _field_only(NUMERIC, "in a min, max, avg or sum aggregation", "NumericMetric")
+ValueCount = _field_only(EXACT, "in a value_count aggregation", "ValueCount")
+
+
+class MultiTerms(_TermBuckets):
     where = "in a multi_terms aggregation"
     terms = ListOf(Object(MultiTermsSource), min_items=2, max_items=4, required=True)
-    size = _size()
-    shard_size = _size()
-    min_doc_count = WholeNumber(1, why=MIN_DOC_COUNT_WHY)
-    order = Order()
-    show_term_doc_count_error = Boolean()
 
 
 class KeyedQueries(Value):
@@ -104,15 +113,7 @@ class KeyedQueries(Value):
             return ListOf(Query(), min_items=1, max_items=100).deserialize(value)
         if not isinstance(value, dict) or not 1 <= len(value) <= 100:
             raise ValidationError("must be an object of 1 to 100 named queries, or an array of them")
-        loaded, errors = {}, {}
-        for name, query in value.items():
-            try:
-                loaded[str(name)] = Query().deserialize(query)
-            except ValidationError as exc:
-                errors[name] = exc.messages
-        if errors:
-            raise ValidationError(errors)
-        return loaded
+        return load_each(value.items(), Query().deserialize)
 
 
 class Filters(ClosedSchema):
@@ -219,16 +220,6 @@ class Cardinality(ClosedSchema):
     precision_threshold = WholeNumber(0, 40_000)
 
 
-class NumericMetric(ClosedSchema):
-    where = "in a min, max, avg or sum aggregation"
-    field = FieldName(NUMERIC, required=True)
-
-
-class ValueCount(ClosedSchema):
-    where = "in a value_count aggregation"
-    field = FieldName(EXACT, required=True)
-
-
 class TopHits(ClosedSchema):
     where = "in a top_hits aggregation"
     size = WholeNumber(0, MAX_TOP_HITS_WINDOW)
@@ -299,17 +290,10 @@ class Aggregations(Value):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise ValidationError(f"must be an object of named aggregations, not {describe(value)}")
-        loaded, errors = {}, {}
-        for name, definition in value.items():
-            try:
-                if not _NAME.match(name):
-                    raise ValidationError("is not a valid aggregation name: 1 to 100 characters, without [, ] or >")
-                loaded[name] = _definition(definition)
-            except ValidationError as exc:
-                errors[name] = exc.messages
-        if errors:
-            raise ValidationError(errors)
-        return loaded
+        bad = [name for name in value if not _NAME.match(name)]
+        if bad:
+            raise ValidationError({name: [BAD_NAME] for name in bad})
+        return load_each(value.items(), _definition)
 
 
 def _definition(definition: Any) -> dict[str, Any]:

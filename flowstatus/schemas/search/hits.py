@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 from flowstatus.domain.search_fields import EXACT, USER_HIDDEN, FieldRefused, is_user, nested_paths, resolve
 from flowstatus.schemas.search.base import ClosedSchema, Value, describe
 from flowstatus.schemas.search.context import current
-from flowstatus.schemas.search.values import ListOf, Object, Text
+from flowstatus.schemas.search.values import ListOf, Object, Text, load_each
 
 ORDER = ("asc", "desc")
 # Sorts on what every hit has rather than on a field: the score, index order, write order.
@@ -43,15 +43,9 @@ class Sort(Value):
         entries = value if isinstance(value, list) else [value]
         if len(entries) > MAX_SORTS:
             raise ValidationError(f"must hold at most {MAX_SORTS} entries")
-        loaded, errors = [], {}
-        for index, entry in enumerate(entries):
-            try:
-                loaded.append(_sort_entry(entry))
-            except ValidationError as exc:
-                errors[index] = exc.messages
-        if errors:
-            raise ValidationError(errors if isinstance(value, list) else errors[0])
-        return loaded
+        if not isinstance(value, list):
+            return [_sort_entry(value)]
+        return list(load_each(enumerate(entries), _sort_entry).values())
 
 
 def _sort_entry(entry: Any) -> Any:

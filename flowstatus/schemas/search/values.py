@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from marshmallow import Schema, ValidationError
@@ -121,6 +121,19 @@ class Scalar(Value):
         raise ValidationError(f"must be a string, a number or true/false, not {describe(value)}")
 
 
+def load_each(entries: Iterable[tuple[Any, Any]], load: Callable[[Any], Any]) -> dict[Any, Any]:
+    """``{key: load(value)}`` for every entry; raises one ``ValidationError`` keyed like the entries, naming all."""
+    loaded, errors = {}, {}
+    for key, value in entries:
+        try:
+            loaded[key] = load(value)
+        except ValidationError as exc:
+            errors[key] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return loaded
+
+
 class ListOf(Value):
     """An array of ``inner`` values, ``min_items`` to ``max_items`` long; ``single``: one bare value is an array of one."""
 
@@ -137,15 +150,7 @@ class ListOf(Value):
             value = [value]
         if not self.min_items <= len(value) <= self.max_items:
             raise ValidationError(f"must hold from {self.min_items} to {self.max_items} entries")
-        loaded, errors = [], {}
-        for index, item in enumerate(value):
-            try:
-                loaded.append(self.inner.deserialize(item))
-            except ValidationError as exc:
-                errors[index] = exc.messages
-        if errors:
-            raise ValidationError(errors)
-        return loaded
+        return list(load_each(enumerate(value), self.inner.deserialize).values())
 
 
 class Object(Value):
