@@ -38,6 +38,8 @@ from flowstatus.domain.search_scope import AGG_CONTAINERS, SearchRefused
 
 MAX_DEPTH = 32
 """Objects and arrays nested in a body, at most (OpenSearch caps ``bool`` nesting at 20)."""
+MAX_BODY_VALUES = 50_000
+"""JSON values (objects, arrays, strings, numbers...) in a body, at most: loading costs time per value."""
 MAX_WINDOW = 10_000
 """``from + size`` at most, as OpenSearch's default ``index.max_result_window``."""
 MAX_TOP_HITS_WINDOW = 100
@@ -56,12 +58,17 @@ _EVERYTHING: Span = (-math.inf, math.inf)
 
 
 def check_depth(body: Any) -> None:
-    """Raise :class:`SearchRefused` when ``body`` nests deeper than :data:`MAX_DEPTH` (no recursion)."""
+    """Raise :class:`SearchRefused` when ``body`` nests deeper than :data:`MAX_DEPTH` or holds more than
+    :data:`MAX_BODY_VALUES` values; stops at the first excess, without recursion, so its cost is bounded too."""
     stack: list[tuple[Any, int]] = [(body, 1)]
+    seen = 0
     while stack:
         node, depth = stack.pop()
+        seen += 1
         if depth > MAX_DEPTH:
             raise SearchRefused(f"the search body nests objects and arrays deeper than {MAX_DEPTH} levels")
+        if seen > MAX_BODY_VALUES:
+            raise SearchRefused(f"the search body holds more than {MAX_BODY_VALUES} values")
         children = node.values() if isinstance(node, Mapping) else node if isinstance(node, list) else ()
         stack.extend((child, depth + 1) for child in children)
 

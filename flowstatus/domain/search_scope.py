@@ -16,7 +16,7 @@ inside them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,22 +165,6 @@ def with_filter(query: Any, clause: dict[str, Any]) -> dict[str, Any]:
         bool_query["filter"] = [*(existing if isinstance(existing, list) else [existing]), clause]
         return {"bool": bool_query}
     return {"bool": {"must": [query], "filter": [clause]}}
-
-
-def aggregations(container: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]]:
-    """Every aggregation below ``container`` (an ``aggs`` object), depth first.
-
-    Yields ``(name, type, body, definition)``: ``definition`` is the whole
-    ``{type: body, "aggs": {...}}`` object.
-    """
-    for name, definition in container.items():
-        for key, value in definition.items():
-            if key in AGG_CONTAINERS:
-                continue
-            yield name, key, value, definition
-        for key in AGG_CONTAINERS:
-            if key in definition:
-                yield from aggregations(definition[key])
 
 
 def _with_top_hits_rule(container: Mapping[str, Any], hide_user: bool) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any, cast
 from marshmallow import ValidationError, validates_schema
 
 from flowstatus.domain.date_values import BadDate, calendar_interval_ms, check_offset, fixed_interval_ms
-from flowstatus.domain.search_cost import MAX_BUCKETS_PER_AGGREGATION, MAX_TOP_HITS_WINDOW
+from flowstatus.domain.search_cost import MAX_AGGREGATIONS, MAX_BUCKETS_PER_AGGREGATION, MAX_TOP_HITS_WINDOW
 from flowstatus.domain.search_fields import EXACT, NUMERIC, USER_HIDDEN, USER_PATH, FieldType, nested_paths
 from flowstatus.schemas.search.base import ClosedSchema, Value, describe, refusal
 from flowstatus.schemas.search.context import current, inside
@@ -290,6 +290,8 @@ class Aggregations(Value):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise ValidationError(f"must be an object of named aggregations, not {describe(value)}")
+        if len(value) > MAX_AGGREGATIONS:
+            raise ValidationError(f"a search may hold at most {MAX_AGGREGATIONS} aggregations")
         bad = [name for name in value if not _NAME.match(name)]
         if bad:
             raise ValidationError({name: [BAD_NAME] for name in bad})

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load
 
+MAX_NAMED = 5  # unknown keys named in one refusal; the rest are refused all the same
 _OUTSIDE_SOURCE = "it returns field values outside the _source filter"
 _SCRIPTS = "scripts are not allowed in a workflow state search: they can read any field of any document"
 _READS_OTHERS = "it reads documents by id, including ones you may not see"
@@ -119,7 +120,7 @@ class ClosedSchema(Schema):
         if not isinstance(data, dict):
             raise ValidationError(f"must be a JSON object, not {describe(data)}")
         allowed = [field.data_key or name for name, field in self.load_fields.items()]
-        unknown = [key for key in data if key not in allowed]
+        unknown = [key for key in data if key not in allowed][:MAX_NAMED]
         if unknown:
             raise ValidationError({key: [refusal(key, allowed, self.where)] for key in unknown})
         return data

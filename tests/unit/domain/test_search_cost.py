@@ -9,6 +9,7 @@ import pytest
 from flowstatus.domain.search_cost import (
     MAX_AGGREGATION_DEPTH,
     MAX_AGGREGATIONS,
+    MAX_BODY_VALUES,
     MAX_DEPTH,
     check_cost,
     check_depth,
@@ -141,6 +142,12 @@ def test_bodies_nested_too_deep_are_refused_without_recursion() -> None:
     with pytest.raises(SearchRefused, match="deeper than"):
         check_depth({"query": {"bool": {"must": very_deep}}})
     check_depth({"query": {"bool": {"must": [{"term": {"state": "FAILED"}}]}}})
+
+
+def test_bodies_of_too_many_values_are_refused_after_counting_no_further() -> None:
+    with pytest.raises(SearchRefused, match=f"^the search body holds more than {MAX_BODY_VALUES} values$"):
+        check_depth({"query": {"ids": {"values": ["x"] * 1_000_000}}})
+    check_depth({"query": {"ids": {"values": ["x"] * (MAX_BODY_VALUES - 10)}}})
 
 
 def test_an_open_ended_range_does_not_bound_empty_buckets() -> None:

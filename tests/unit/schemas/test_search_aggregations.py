@@ -145,6 +145,11 @@ def test_a_min_doc_count_is_sent_as_the_integer_read() -> None:
     assert re.search(rb'"min_doc_count":1[,}]', orjson.dumps(loaded)), "written as the integer 1"
 
 
+def test_a_crowd_of_aggregations_is_refused_before_any_is_loaded() -> None:
+    crowd = {f"a{i}": {"bogus": {}} for i in range(51)}
+    assert refusal({"aggs": crowd}) == "[aggs] a search may hold at most 50 aggregations"
+
+
 def test_all_access_may_aggregate_user_in_its_nested_context() -> None:
     definition = {"nested": {"path": "user"}, "aggs": {"n": {"terms": {"field": "user.name.keyword"}}}}
     assert load({"aggs": {"u": definition}}, hide_user=False)["aggs"]["u"] == definition

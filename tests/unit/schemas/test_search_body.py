@@ -94,7 +94,7 @@ def test_refused_at_the_top_level(body: dict[str, Any], message: str) -> None:
 def test_several_refused_parts_are_named_together() -> None:
     message = refusal({"stored_fields": [], "suggest": {}, "a": 1, "b": 2, "c": 3, "d": 4})
     assert message.startswith("[stored_fields] is not allowed")
-    assert message.endswith("(also refused: [suggest], [a], [b], [c], ...)")
+    assert message.endswith("(also refused: [suggest], [a], [b], [c])"), "five named, the rest refused too"
 
 
 # -- numbers: one meaning, sent as read ----------------------------------------------
