@@ -37,6 +37,7 @@ EXACT_FIELDS = frozenset({
     "user.name.keyword", "user.backend_roles.keyword", "user.roles.keyword", "user.custom_attribute_names.keyword",
 })
 NESTED_PATHS = frozenset({"user", "resources_created"})
+NUMERIC_FIELDS = frozenset({"provision_start_time", "provision_end_time", "schema_version"})
 DEFAULT_SIZE = 10
 MAX_TRACKED = 10_000
 
@@ -94,10 +95,9 @@ def _term_value(spec: Any) -> Any:
 
 def _same(stored: Any, wanted: Any) -> bool:
     if isinstance(stored, (int, float)) and not isinstance(stored, bool):
-        try:
-            return float(stored) == float(wanted)
-        except (TypeError, ValueError):
-            return False
+        if isinstance(wanted, str):
+            raise _unsupported("dates or numbers written as strings")
+        return float(stored) == float(wanted)
     return str(stored) == str(wanted) if not isinstance(wanted, bool) else stored is wanted
 
 
@@ -140,6 +140,12 @@ def compile_query(query: Any, prefix: str = "") -> Predicate:
     raise _unsupported(f"[{kind}] queries")
 
 
+def _check_typed(field: str, values: list[Any]) -> None:
+    """OpenSearch parses a string compared with a date or number field (date math, ISO dates); this module does not."""
+    if field in NUMERIC_FIELDS and any(isinstance(v, str) for v in values):
+        raise _unsupported("dates or numbers written as strings")
+
+
 def _leaf(kind: str, spec: Any, prefix: str) -> Predicate:
     if kind == "exists":
         field = spec.get("field")
@@ -150,10 +156,12 @@ def _leaf(kind: str, spec: Any, prefix: str) -> Predicate:
     ((field, value),) = fields.items()
     if kind == "term":
         wanted = _term_value(value)
+        _check_typed(field, [wanted])
         return lambda doc: any(_same(v, wanted) for v in _field_values(doc, field, prefix))
     if kind == "terms":
         if not isinstance(value, list):
             raise _unsupported("terms lookups")
+        _check_typed(field, value)
         return lambda doc: any(_same(v, w) for v in _field_values(doc, field, prefix) for w in value)
     if kind == "prefix":
         start = str(_term_value(value))
@@ -174,8 +182,8 @@ def _bool(spec: Mapping[str, Any], prefix: str) -> Predicate:
     should = _clauses(spec, "should", prefix)
     excluded = _clauses(spec, "must_not", prefix)
     wanted = spec.get("minimum_should_match", 0 if required else 1)
-    if not isinstance(wanted, int):
-        raise _unsupported("minimum_should_match as a percentage")
+    if not isinstance(wanted, int) or wanted < 0:
+        raise _unsupported("minimum_should_match as a percentage or a negative count")
     minimum = wanted if should else 0
 
     def matches(doc: Mapping[str, Any]) -> bool:

@@ -26,6 +26,8 @@ from flowstatus.repository.memory import in_memory_store
     ({"query": {"bool": {"should": [{"match_all": {}}], "minimum_should_match": "50%"}}},
      "minimum_should_match as a percentage"),
     ({"sort": [{"provision_start_time": {"order": "asc", "mode": "max"}}]}, "sort options ['mode']"),
+    ({"query": {"term": {"provision_start_time": "now-1d/d"}}}, "dates or numbers written as strings"),
+    ({"query": {"bool": {"should": [{"match_all": {}}], "minimum_should_match": -1}}}, "a negative count"),
     ({"search_after": [1], "sort": ["state"]}, "search keys ['search_after']"),
 ])
 def test_what_it_does_not_implement_is_refused_by_name(body: dict[str, Any], named: str) -> None:
