@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8080
 STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: help install browser run test lint bench clean
+.PHONY: help install browser promtool run test lint bench clean
 
 help:
 	@echo "make run    serve flowstatus on 127.0.0.1:$(PORT) (starts a local OpenSearch unless OPENSEARCH_URL is set)"
@@ -36,7 +36,22 @@ browser:
 	  $$SUDO apt-get update -qq && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: $(STAMP) browser
+# The alert rules in docs/ are checked with promtool, taken out of Debian's prometheus package
+# into the cache (nothing is installed, no service is started); elsewhere the check runs where
+# promtool is on PATH.
+CACHE    ?= $(or $(FLOWSTATUS_CACHE_DIR),$(if $(filter 0,$(shell id -u)),/var/cache/flowstatus,$(HOME)/.cache/flowstatus))
+PROMTOOL := $(CACHE)/promtool/usr/bin/promtool
+export PATH := $(dir $(PROMTOOL)):$(PATH)
+
+promtool:
+	@command -v promtool >/dev/null 2>&1 || { \
+	  echo "fetching promtool from Debian's prometheus package..."; \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && tmp=$$(mktemp -d) && chmod 755 $$tmp && \
+	  (cd $$tmp && apt-get download -qq prometheus) && \
+	  mkdir -p $(CACHE)/promtool && dpkg-deb -x $$tmp/prometheus_*.deb $(CACHE)/promtool && rm -rf $$tmp; }
+
+test: $(STAMP) browser $(if $(filter true,$(CI)),promtool)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # One line-length setting for the whole tree; the layer rules live in setup.cfg [importlinter].

@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING
 
 from flowstatus.domain.access import AccessPolicy
 from flowstatus.observability import metrics
+from flowstatus.observability.census_cache import CensusCache
+from flowstatus.observability.workflow_collector import WorkflowCollector
 from flowstatus.repository.port import StateRepository, StateSearch
 from flowstatus.services.authentication import Authenticator
 from flowstatus.services.indexer import StatusIndexer
 from flowstatus.services.long_poll import StatusWatcher
 from flowstatus.services.scoped_search import ScopedSearch
 from flowstatus.services.status_reads import StatusReads
+from flowstatus.services.workflow_census import WorkflowCensusTaker
 from flowstatus.settings import Settings
 
 if TYPE_CHECKING:
@@ -83,6 +86,7 @@ class Components:
             self.repository,
             retries=self.settings.conflict_retries,
             on_retry=metrics.CONFLICT_RETRIES.inc,
+            on_results=metrics.count_events,
             policy=self.policy,
         )
 
@@ -102,6 +106,26 @@ class Components:
     @cached_property
     def scoped_search(self) -> ScopedSearch:
         return ScopedSearch(self.search, self.policy)
+
+    @cached_property
+    def workflow_metrics(self) -> WorkflowCollector | None:
+        """The workflow metrics' collector (``None`` when they are off); builds its cache, opens nothing.
+
+        Worker processes that share ``PROMETHEUS_MULTIPROC_DIR`` share one
+        census per interval.  A worker waits for another's census at most
+        about one search's time before serving the last values.
+        """
+        settings = self.settings
+        if not settings.workflow_metrics:
+            return None
+        census = WorkflowCensusTaker(self.search, tenants=settings.workflow_metrics_tenants)
+        cache = CensusCache(
+            census.attempt,
+            interval=settings.workflow_metrics_interval,
+            directory=metrics.shared_directory(),
+            wait=settings.request_timeout + 2,
+        )
+        return WorkflowCollector(cache, tenants=settings.workflow_metrics_tenants > 0)
 
     @cached_property
     def authenticator(self) -> Authenticator:

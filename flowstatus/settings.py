@@ -39,6 +39,8 @@ class Settings:
     wait_for_active_shards: str = "1"
     conflict_retries: int = 8
     max_bulk_bytes: int = 10 * 1024 * 1024
+    body_timeout: float = 10.0
+    max_bodies_per_client: int = 16
     long_poll_max: float = 60.0
     long_poll_interval: float = 0.25
     long_poll_max_waiters: int = 1000
@@ -53,6 +55,9 @@ class Settings:
     proxy_backend_roles_header: str = "x-proxy-backend-roles"
     access_log: bool = False
     log_level: str = "INFO"
+    workflow_metrics: bool = True
+    workflow_metrics_interval: float = 15.0
+    workflow_metrics_tenants: int = 0
 
 
 ENV_VARS = tuple(str(f.data_key) for f in SettingsSchema().fields.values())

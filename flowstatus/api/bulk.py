@@ -11,6 +11,7 @@ import time
 from flask import Blueprint, Response, request
 
 from flowstatus.api.auth import requires
+from flowstatus.api.body import request_body
 from flowstatus.api.components import components
 from flowstatus.api.errors import NotAcceptableContentType, OpenSearchError
 from flowstatus.api.identity import current_caller
@@ -56,13 +57,14 @@ CONTENT_TYPES = frozenset({"application/x-ndjson", "application/json"})
 def bulk() -> Response:
     """Apply the body's events in order per workflow; 200 with a per-line result.
 
-    Bodies over the configured size get 413 before anything is applied.
+    A body over the configured size gets 413 before anything is applied,
+    whatever its framing (see :mod:`flowstatus.api.body`).
     """
     reject_unrecognized(request.path, request.args, ())
     if request.mimetype and request.mimetype not in CONTENT_TYPES:
         raise NotAcceptableContentType(request.headers.get("Content-Type", ""))
     started = time.monotonic()
-    lines = numbered_lines(request.get_data(cache=False))
+    lines = numbered_lines(request_body())
     if not lines:
         raise OpenSearchError(400, "parse_exception", "request body is required")
     outcomes = apply_lines(components().indexer, lines, current_caller())

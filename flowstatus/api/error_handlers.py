@@ -26,6 +26,7 @@ from flowstatus.api.response import json_response
 from flowstatus.domain.search_scope import MissingTenant, SearchRefused
 from flowstatus.repository.errors import (
     CorruptDocument,
+    MappingConflict,
     SearchIndexMissing,
     SearchRejected,
     StoreError,
@@ -76,6 +77,12 @@ def as_api_error(exc: Exception) -> ApiError:
         return StateIndexMissing(exc.index, exc.cause)
     if isinstance(exc, SearchRejected):
         return OpenSearchAnswer(exc.status, exc.body)
+    if isinstance(exc, MappingConflict):
+        # Writing would need a repair first (the index was created with dynamic mappings).
+        log.error("%s", exc)
+        retry_after = str(components().settings.retry_after)
+        return PluginError(503, "The state index's mapping is not the Flow Framework's; writes wait for "
+                                "`flowstatus init-index --repair`", {"Retry-After": retry_after})
     if isinstance(exc, StoreUnavailable):
         log.warning("state store unavailable: %s", exc)
         retry_after = str(components().settings.retry_after)

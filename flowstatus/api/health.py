@@ -25,19 +25,21 @@ def health() -> Response:
 
 @bp.get("/_ready")
 @requires(Permission.PUBLIC, "ready")
-@documented("Readiness: OpenSearch reachable and the state index present.", responses={
+@documented("Readiness: a status read and an event write would succeed now.", responses={
     "200": {"description": "Ready", "content": json_content(ReadySchema)},
     "503": {"description": "Not ready", "content": json_content(ReadySchema)},
 })
 def ready() -> Response:
-    """200 when OpenSearch answers and the state index exists, else 503 with Retry-After."""
+    """200 when a status read and an event write would succeed now (OpenSearch answers, the state
+    index exists, its shard has the active copies reads and writes need), else 503 with the reason
+    and Retry-After."""
     try:
-        exists = components().repository.index_exists()
+        readiness = components().repository.readiness()
     except StoreError:
-        reason = "OpenSearch is unavailable"
+        reason: str | None = "OpenSearch is unavailable"
     else:
-        if exists:
-            return json_response({"status": "ready"})
-        reason = "the state index does not exist"
+        reason = readiness.reason
+    if reason is None:
+        return json_response({"status": "ready"})
     retry_after = str(components().settings.retry_after)
     return json_response({"status": "not_ready", "reason": reason}, 503, {"Retry-After": retry_after})

@@ -17,6 +17,8 @@ from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from flowstatus.api.auth import requires
+from flowstatus.api.components import components
+from flowstatus.api.identity import current_caller
 from flowstatus.api.openapi import documented
 from flowstatus.domain.access import Permission
 from flowstatus.observability import metrics
@@ -63,8 +65,21 @@ def _end(exc: BaseException | None) -> None:
 @documented("Prometheus metrics.", responses={
     "200": {"description": "Text exposition", "content": {"text/plain": {"schema": {"type": "string"}}}}})
 def prometheus() -> Response:
-    """Prometheus text exposition of flowstatus's metrics."""
-    return Response(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)
+    """Prometheus text exposition of flowstatus's metrics, with the workflow metrics for who may see them.
+
+    The workflow metrics describe every workflow (error lines, tenants).
+    Where the plugin's access rules hide workflows from some callers
+    (backend-role filtering, multi-tenancy), only ``all_access`` callers get
+    them; with neither rule on (or no authentication), every caller does.
+    """
+    collector = components().workflow_metrics
+    collectors = [collector] if collector is not None and _sees_every_workflow() else []
+    return Response(metrics.exposition(*collectors), content_type=CONTENT_TYPE_LATEST)
+
+
+def _sees_every_workflow() -> bool:
+    policy = components().policy
+    return current_caller().is_admin or not (policy.filter_by_backend_roles or policy.multi_tenancy)
 
 
 def init_app(app: Flask) -> None:

@@ -12,6 +12,7 @@ import orjson
 from flask import Blueprint, Request, Response, request
 
 from flowstatus.api.auth import requires
+from flowstatus.api.body import request_body
 from flowstatus.api.components import components
 from flowstatus.api.errors import NotAcceptableContentType, OpenSearchError
 from flowstatus.api.identity import current_caller
@@ -84,7 +85,7 @@ def read_body(req: Request) -> tuple[dict[str, Any], bool]:
     ``source_content_type`` (OpenSearch answers that one with a 500), and
     400 with the parser's reason for malformed JSON or a non-object.
     """
-    raw = req.get_data(cache=False)
+    raw = request_body()
     if raw:
         if req.mimetype not in JSON_TYPES:
             raise NotAcceptableContentType(req.headers.get("Content-Type", ""))

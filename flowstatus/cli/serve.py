@@ -34,11 +34,13 @@ def _is_loopback(host: str) -> bool:
               help="gevent: a waiting request costs a greenlet (long polls); gthread: OS threads.")
 @click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256),
               help="Threads per gthread worker.")
+@click.option("--worker-timeout", default=30, show_default=True, type=click.IntRange(1, 3600),
+              help="Seconds a worker may go without a heartbeat before it is killed and replaced.")
 @click.option("--access-log/--no-access-log", default=None, help="One JSON line per request (env FLOWSTATUS_ACCESS_LOG).")
 @click.option("--init-index", "init", is_flag=True, help="Create or upgrade the state index before serving.")
 @click.option("--insecure", is_flag=True, help="Allow a non-loopback address without authentication.")
-def serve(host: str, port: int, workers: int, worker_class: str, threads: int, access_log: bool | None,
-          init: bool, insecure: bool) -> None:
+def serve(host: str, port: int, workers: int, worker_class: str, threads: int, worker_timeout: int,
+          access_log: bool | None, init: bool, insecure: bool) -> None:
     """Serve the API under gunicorn until Ctrl-C.
 
     Secure by default: without users (FLOWSTATUS_USERS_FILE) or a trusted
@@ -55,7 +57,7 @@ def serve(host: str, port: int, workers: int, worker_class: str, threads: int, a
         settings = dataclasses.replace(settings, access_log=access_log)
     _check_front_door(settings, host, insecure)
     options = ServerOptions(host=host, port=port, workers=workers, worker_class=worker_class, threads=threads,
-                            access_log=settings.access_log, log_level=settings.log_level,
+                            timeout=worker_timeout, access_log=settings.access_log, log_level=settings.log_level,
                             watched_headers=(settings.proxy_user_header, settings.proxy_roles_header,
                                              settings.proxy_backend_roles_header))
     with shared_metrics():

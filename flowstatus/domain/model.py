@@ -118,6 +118,14 @@ class WorkflowState:
             all_shared_principals=all_shared_principals,
         )
 
+    @property
+    def nested_objects(self) -> int:
+        """How many nested documents this state makes in the plugin's mapping: one per resource, one for the user.
+
+        OpenSearch refuses a document past the index's ``index.mapping.nested_objects.limit``.
+        """
+        return len(self.resources_created) + (1 if self.user is not None else 0)
+
     def evolve(self, **changes: Any) -> WorkflowState:
         """A copy with ``changes`` applied (the value is immutable)."""
         return replace(self, **changes)

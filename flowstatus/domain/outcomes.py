@@ -31,6 +31,7 @@ class Rejection(str, enum.Enum):
     CORRUPT = "corrupt"  # the stored document is not in the plugin's format
     UNAVAILABLE = "unavailable"  # the store could not take the write now: re-send later
     STORE_FAILED = "store_failed"  # the store refused the write for another reason
+    TOO_MANY_NESTED = "too_many_nested"  # the document would pass the index's nested-objects limit
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from flowstatus.repository.port import (
     IndexReport,
     Lookup,
     Outcome,
+    Readiness,
     Replace,
     StateRepository,
     StateSearch,
@@ -36,6 +37,7 @@ from flowstatus.repository.port import (
 from flowstatus.schemas.state import dump_state, load_state
 
 PRIMARY_TERM = 1
+DEFAULT_NESTED_LIMIT = 10_000  # OpenSearch's default index.mapping.nested_objects.limit
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,9 @@ class _Doc:
 class InMemoryStateRepository(StateRepository):
     """State documents in a dict; thread-safe."""
 
-    def __init__(self, index: str = ".plugins-flow-framework-state") -> None:
+    def __init__(self, index: str = ".plugins-flow-framework-state", *, nested_limit: int = DEFAULT_NESTED_LIMIT) -> None:
         self.index = index
+        self.nested_limit = nested_limit
         self._docs: dict[str, _Doc] | None = None  # None: the index does not exist
         self._seq_no = -1  # one sequence per shard, like OpenSearch's single-shard index
         self._lock = threading.Lock()
@@ -63,6 +66,12 @@ class InMemoryStateRepository(StateRepository):
 
     def index_exists(self) -> bool:
         return self._docs is not None
+
+    def nested_objects_limit(self) -> int:
+        return self.nested_limit
+
+    def readiness(self) -> Readiness:
+        return Readiness() if self.index_exists() else Readiness("the state index does not exist")
 
     def _lookup(self, workflow_id: str) -> Lookup:
         if self._docs is None:

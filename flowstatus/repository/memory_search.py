@@ -10,7 +10,9 @@ Implemented, with OpenSearch's semantics on the state index's mapping:
 * ``post_filter``, ``from``, ``size``, ``sort`` (fields and ``_seq_no``, with
   ``order`` and ``missing``), ``track_total_hits``, ``_source`` includes and
   excludes (with ``*`` wildcards), ``version``, ``seq_no_primary_term``;
-* aggregations: ``terms`` (``field``, ``size``) and ``filter``.
+* aggregations: ``terms`` (``field``, ``size``) and ``filter``, both with
+  sub-aggregations; ``min`` (its ``value`` only) and ``top_hits``
+  (``size``, ``sort``, ``_source``).
 
 Anything else raises ``ValueError`` naming it, including options the
 search schema lets through but this module does not model
@@ -22,7 +24,6 @@ scores 1.0); unsorted hits come in write order.
 from __future__ import annotations
 
 import fnmatch
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -242,28 +243,69 @@ def _view(doc: StoredDoc) -> dict[str, Any]:
     return {**doc.source, "\0id": doc.id}
 
 
-def _aggregate(aggs: Mapping[str, Any], docs: list[StoredDoc]) -> dict[str, Any]:
+def _numbers(docs: list[StoredDoc], field: str) -> list[float]:
+    values = (v for d in docs for v in _field_values(_view(d), field, ""))
+    return [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+
+
+def _terms(spec: Mapping[str, Any], docs: list[StoredDoc], subs: Mapping[str, Any], index: str) -> dict[str, Any]:
+    groups: dict[str, list[StoredDoc]] = {}
+    for doc in docs:
+        for value in {str(v) for v in _field_values(_view(doc), spec["field"], "")}:
+            groups.setdefault(value, []).append(doc)
+    ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    size = int(spec.get("size", 10))
+    return {
+        "doc_count_error_upper_bound": 0,
+        "sum_other_doc_count": sum(len(g) for _, g in ranked[size:]),
+        "buckets": [{"key": k, "doc_count": len(g), **_aggregate(subs, g, index)} for k, g in ranked[:size]],
+    }
+
+
+def _top_hits(spec: Mapping[str, Any], docs: list[StoredDoc], index: str) -> dict[str, Any]:
+    rows = _sorted(docs, spec["sort"]) if "sort" in spec else [(d, []) for d in docs]
+    hits = [_hit(index, doc, sort_values, spec) for doc, sort_values in rows[:int(spec.get("size", 3))]]
+    return {"hits": {"total": {"value": len(docs), "relation": "eq"}, "max_score": None, "hits": hits}}
+
+
+def _aggregate(aggs: Mapping[str, Any], docs: list[StoredDoc], index: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, definition in aggs.items():
-        kinds = {k: v for k, v in definition.items() if k != "meta"}
+        subs = definition.get("aggs") or definition.get("aggregations") or {}
+        kinds = {k: v for k, v in definition.items() if k not in ("meta", "aggs", "aggregations")}
         if len(kinds) != 1:
-            raise _unsupported(f"aggregation [{name}] with sub-aggregations")
+            raise _unsupported(f"aggregation [{name}] of kinds {sorted(kinds)}")
         ((kind, spec),) = kinds.items()
+        if subs and kind not in ("filter", "terms"):
+            raise _unsupported(f"sub-aggregations under [{kind}]")
         if kind == "filter":
             matches = compile_query(spec)
-            out[name] = {"doc_count": sum(1 for d in docs if matches(_view(d)))}
+            inside = [d for d in docs if matches(_view(d))]
+            out[name] = {"doc_count": len(inside), **_aggregate(subs, inside, index)}
         elif kind == "terms" and set(spec) <= {"field", "size"}:
-            counts = Counter(str(v) for d in docs for v in set(_field_values(_view(d), spec["field"], "")))
-            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-            size = int(spec.get("size", 10))
-            out[name] = {
-                "doc_count_error_upper_bound": 0,
-                "sum_other_doc_count": sum(c for _, c in ranked[size:]),
-                "buckets": [{"key": k, "doc_count": c} for k, c in ranked[:size]],
-            }
+            out[name] = _terms(spec, docs, subs, index)
+        elif kind == "min" and set(spec) == {"field"}:
+            values = _numbers(docs, spec["field"])
+            out[name] = {"value": min(values) if values else None}
+        elif kind == "top_hits" and set(spec) <= {"size", "sort", "_source"}:
+            out[name] = _top_hits(spec, docs, index)
         else:
             raise _unsupported(f"[{kind}] aggregations with {sorted(spec)}")
     return out
+
+
+def _hit(index: str, doc: StoredDoc, sort_values: list[Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    hit: dict[str, Any] = {"_index": index, "_id": doc.id, "_score": None if sort_values else 1.0}
+    if body.get("version"):
+        hit["_version"] = doc.version
+    if body.get("seq_no_primary_term"):
+        hit["_seq_no"], hit["_primary_term"] = doc.seq_no, doc.primary_term
+    source = _filtered_source(doc.source, body.get("_source"))
+    if source is not None:
+        hit["_source"] = source
+    if sort_values:
+        hit["sort"] = sort_values
+    return hit
 
 
 ACCEPTED = frozenset({
@@ -279,25 +321,13 @@ def run_search(index: str, docs: list[StoredDoc], body: Mapping[str, Any]) -> di
         raise _unsupported(f"search keys {sorted(unknown)}")
     matches = compile_query(body.get("query", {"match_all": {}}))
     matched = [d for d in docs if matches(_view(d))]
-    aggs = _aggregate(body.get("aggs") or body.get("aggregations") or {}, matched)
+    aggs = _aggregate(body.get("aggs") or body.get("aggregations") or {}, matched, index)
     if "post_filter" in body:
         narrowed = compile_query(body["post_filter"])
         matched = [d for d in matched if narrowed(_view(d))]
     rows = _sorted(matched, body["sort"]) if "sort" in body else [(d, []) for d in matched]
     start, size = int(body.get("from", 0)), int(body.get("size", DEFAULT_SIZE))
-    hits = []
-    for doc, sort_values in rows[start:start + size]:
-        hit: dict[str, Any] = {"_index": index, "_id": doc.id, "_score": None if sort_values else 1.0}
-        if body.get("version"):
-            hit["_version"] = doc.version
-        if body.get("seq_no_primary_term"):
-            hit["_seq_no"], hit["_primary_term"] = doc.seq_no, doc.primary_term
-        source = _filtered_source(doc.source, body.get("_source"))
-        if source is not None:
-            hit["_source"] = source
-        if sort_values:
-            hit["sort"] = sort_values
-        hits.append(hit)
+    hits = [_hit(index, doc, sort_values, body) for doc, sort_values in rows[start:start + size]]
     found: dict[str, Any] = {"max_score": None if "sort" in body or not hits else 1.0, "hits": hits}
     tracked = body.get("track_total_hits", MAX_TRACKED)
     if tracked is not False:

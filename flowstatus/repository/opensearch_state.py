@@ -7,6 +7,7 @@ stored is always the plugin's format.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any
@@ -25,12 +26,14 @@ from flowstatus.repository.errors import (
     StoreUnavailable,
 )
 from flowstatus.repository.opensearch_client import UNAVAILABLE_STATUSES, build_client, translated
+from flowstatus.repository.opensearch_repair import Progress, repair
 from flowstatus.repository.port import (
     Create,
     Delete,
     IndexReport,
     Lookup,
     Outcome,
+    Readiness,
     Replace,
     StateRepository,
     Versioned,
@@ -39,6 +42,8 @@ from flowstatus.repository.port import (
 )
 from flowstatus.schemas.state import dump_state, load_state
 from flowstatus.settings import Settings
+
+log = logging.getLogger(__name__)
 
 MAPPING: dict[str, Any] = json.loads(
     resources.files("flowstatus.repository").joinpath("mappings/workflow-state.json").read_text()
@@ -51,6 +56,16 @@ SCHEMA_VERSION: int = MAPPING["_meta"]["schema_version"]
 # create, so flowstatus creates it hidden (reads by name are unaffected).
 CREATE_SETTINGS = {"index": {"auto_expand_replicas": "0-1", "hidden": True}}
 UPGRADE_SETTINGS = {"index": {"auto_expand_replicas": "0-1"}}
+NESTED_LIMIT = "index.mapping.nested_objects.limit"
+# Writes go through an alias with require_alias, so that no write ever creates the index.
+WRITE_ALIAS_SUFFIX = "-flowstatus-writes"
+DEFAULT_NESTED_LIMIT = 10_000  # OpenSearch's default
+
+
+def _alias_missing(item: dict[str, Any]) -> bool:
+    """A bulk item refused because its target alias (or index) does not exist."""
+    result = next(iter(item.values()))
+    return result.get("status") == 404 and _error_type(result) == "index_not_found_exception"
 
 
 def _error_type(body: dict[str, Any]) -> str | None:
@@ -80,6 +95,7 @@ class OpenSearchStateRepository(StateRepository):
         self.index = index
         self.refresh = refresh
         self._index_ready = False
+        self._nested_limit: int | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenSearchStateRepository:
@@ -93,17 +109,23 @@ class OpenSearchStateRepository(StateRepository):
 
     # -- index administration -------------------------------------------------
 
+    @property
+    def write_alias(self) -> str:
+        """The alias every write goes through (see :meth:`write_many`)."""
+        return f"{self.index}{WRITE_ALIAS_SUFFIX}"
+
     def ensure_index(self) -> IndexReport:
+        body = {"settings": CREATE_SETTINGS, "mappings": MAPPING, "aliases": {self.write_alias: {}}}
         with translated("ensure_index"):
             try:
-                self.client.indices.create(
-                    index=self.index, body={"settings": CREATE_SETTINGS, "mappings": MAPPING}
-                )
+                self.client.indices.create(index=self.index, body=body)
                 report = IndexReport.CREATED
             except os_exc.RequestError as exc:
                 if exc.error != "resource_already_exists_exception":
                     raise
                 report = self._upgrade()
+                if not self.client.indices.exists_alias(index=self.index, name=self.write_alias):
+                    self.client.indices.put_alias(index=self.index, name=self.write_alias)
         self._index_ready = True
         return report
 
@@ -118,15 +140,63 @@ class OpenSearchStateRepository(StateRepository):
             self.client.indices.put_mapping(index=self.index, body=MAPPING)
         except os_exc.RequestError as exc:
             raise MappingConflict(
-                f"index {self.index} (schema_version {version}) cannot take the plugin's "
-                f"mapping in place: {exc.info}"
+                f"index {self.index} (schema_version {version}) cannot take the plugin's mapping in place "
+                f"(run `flowstatus init-index --repair` to copy its documents into a correctly mapped one): "
+                f"{exc.info}"
             ) from exc
         self.client.indices.put_settings(index=self.index, body=UPGRADE_SETTINGS)
         return IndexReport.UPGRADED
 
+    def repair_index(self, progress: Progress) -> IndexReport:
+        """See :meth:`StateRepository.repair_index` (the copy: :mod:`.opensearch_repair`)."""
+        try:
+            report = self.ensure_index()
+            correct = True
+        except MappingConflict:
+            report, correct = IndexReport.CURRENT, False
+
+        def create(name: str) -> None:
+            if name == self.index:
+                self.ensure_index()
+                return
+            body = {"settings": CREATE_SETTINGS, "mappings": MAPPING}
+            self.client.indices.create(index=name, body=body)
+
+        with translated("repair"):
+            repaired = repair(self.client, self.index, correct=correct, create=create, progress=progress)
+        return IndexReport.REPAIRED if repaired else report
+
     def index_exists(self) -> bool:
         with translated("index_exists"):
             return bool(self.client.indices.exists(index=self.index))
+
+    def nested_objects_limit(self) -> int:
+        if self._nested_limit is None:
+            with translated("settings"):
+                body = self.client.indices.get_settings(
+                    index=self.index, name=NESTED_LIMIT, include_defaults=True, flat_settings=True, ignore=404)
+            if "error" in body:
+                return DEFAULT_NESTED_LIMIT  # no index yet: it is created with the default
+            (found,) = body.values()
+            merged = {**found.get("defaults", {}), **found.get("settings", {})}
+            self._nested_limit = int(merged.get(NESTED_LIMIT, DEFAULT_NESTED_LIMIT))
+        return self._nested_limit
+
+    def readiness(self) -> Readiness:
+        if not self.index_exists():
+            return Readiness("the state index does not exist")
+        with translated("health"):
+            # No wait_for_* parameter: the state now, never a wait.
+            health = self.client.cluster.health(index=self.index)
+        if health.get("status") == "red" or not health.get("active_primary_shards"):
+            return Readiness("the primary copy of the state index's shard is not active")
+        needed = self.wait_for_active_shards
+        if needed == "all" and health.get("status") != "green":
+            return Readiness("writes wait for all copies of the state index's shard, and not all are active")
+        if needed.isdigit() and int(health.get("active_shards", 0)) < int(needed):
+            return Readiness(f"writes wait for {needed} active copies of the state index's shard, "
+                             f"{health.get('active_shards', 0)} are active")
+        return Readiness()
 
     # -- reads -----------------------------------------------------------------
 
@@ -175,24 +245,46 @@ class OpenSearchStateRepository(StateRepository):
     # -- writes ----------------------------------------------------------------
 
     def write_many(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        """See :meth:`StateRepository.write_many`.
+
+        Writes go through :attr:`write_alias` with ``require_alias``, so a
+        write never creates the state index: were the index deleted, the alias
+        would go with it and OpenSearch would refuse the write rather than
+        create the index with dynamic mappings (which the plugin's reads, the
+        access filters and search cannot use).  Then the index is created
+        again with the plugin's mapping, or its alias restored if another
+        writer (the plugin) re-created it, and the round is sent once more.
+        An index that cannot take the plugin's mapping raises
+        :class:`~flowstatus.repository.errors.MappingConflict`: writes are
+        refused until ``flowstatus init-index --repair`` fixes it.
+        """
         if not ops:
             return []
         if not self._index_ready:
-            # A bulk write to a missing index would auto-create it with
-            # dynamic mappings; create it with the plugin's mapping first.
             self.ensure_index()
+        body = self._bulk(ops)
+        if any(_alias_missing(item) for item in body["items"]):
+            log.warning("the state index or its write alias is gone; creating it again before writing")
+            self._index_ready = False
+            self.ensure_index()
+            body = self._bulk(ops)
+        return [self._result(next(iter(item.values()))) for item in body["items"]]
+
+    def _bulk(self, ops: Sequence[WriteOp]) -> dict[str, Any]:
         actions: list[dict[str, Any]] = []
         for op in ops:
             actions.extend(self._action(op))
-        params = {} if self.refresh == "false" else {"refresh": self.refresh}
+        params = {"require_alias": "true"}
+        if self.refresh != "false":
+            params["refresh"] = self.refresh
         if self.wait_for_active_shards != "1":
             params["wait_for_active_shards"] = self.wait_for_active_shards
         with translated("bulk"):
-            body = self.write_client.bulk(body=actions, **params)
-        return [self._result(next(iter(item.values()))) for item in body["items"]]
+            body: dict[str, Any] = self.write_client.bulk(body=actions, params=params)
+        return body
 
     def _action(self, op: WriteOp) -> list[dict[str, Any]]:
-        meta: dict[str, Any] = {"_index": self.index, "_id": op.workflow_id}
+        meta: dict[str, Any] = {"_index": self.write_alias, "_id": op.workflow_id}
         if isinstance(op, Create):
             return [{"create": meta}, dump_state(op.state)]
         cas = {"if_seq_no": op.seq_no, "if_primary_term": op.primary_term}

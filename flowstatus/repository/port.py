@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,10 +78,22 @@ class WriteResult:
 Lookup = Versioned | None | CorruptDocument
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """Whether a status read and an event write would succeed now; ``reason`` says why not."""
+
+    reason: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.reason is None
+
+
 class IndexReport(enum.Enum):
     CREATED = "created"
     UPGRADED = "upgraded"
     CURRENT = "current"
+    REPAIRED = "repaired"
 
 
 class StateRepository(abc.ABC):
@@ -102,9 +114,35 @@ class StateRepository(abc.ABC):
         upgraded without a reindex.
         """
 
+    def repair_index(self, progress: Callable[[str, int, int | None], None]) -> IndexReport:
+        """As :meth:`ensure_index`, and an index whose mapping cannot be upgraded in place is given
+        the plugin's mapping by copying its documents, none lost (REPAIRED).
+
+        ``progress(stage, done, total)`` is called as documents are copied.
+        Resumes a repair that stopped part way.  Only the OpenSearch adapter
+        can meet such an index; elsewhere this is :meth:`ensure_index`.
+        """
+        return self.ensure_index()
+
     @abc.abstractmethod
     def index_exists(self) -> bool:
         """Whether the state index exists."""
+
+    @abc.abstractmethod
+    def readiness(self) -> Readiness:
+        """Whether reads and writes of states would succeed now: the index exists and enough
+        copies of its shard are active for a read and for a write (``wait_for_active_shards``).
+
+        Raises :class:`~flowstatus.repository.errors.StoreUnavailable` when the
+        store cannot be reached.
+        """
+
+    @abc.abstractmethod
+    def nested_objects_limit(self) -> int:
+        """The state index's ``index.mapping.nested_objects.limit`` (OpenSearch's default 10,000 when unset).
+
+        Read once and kept; a missing index answers the default.
+        """
 
     @abc.abstractmethod
     def get(self, workflow_id: str) -> Versioned:

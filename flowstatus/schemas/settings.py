@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 
 class _HostList(fields.Field):
@@ -72,6 +72,10 @@ class SettingsSchema(Schema):
         data_key="FLOWSTATUS_MAX_BULK_BYTES", validate=validate.Range(1024, 1024**3)
     )
 
+    body_timeout = fields.Float(data_key="FLOWSTATUS_BODY_TIMEOUT", validate=validate.Range(min=0.1, max=3600))
+    max_bodies_per_client = fields.Integer(
+        data_key="FLOWSTATUS_MAX_BODIES_PER_CLIENT", validate=validate.Range(min=0, max=100_000)
+    )
     long_poll_max = fields.Float(data_key="FLOWSTATUS_LONG_POLL_MAX", validate=validate.Range(min=0, max=3600))
     long_poll_interval = fields.Float(
         data_key="FLOWSTATUS_LONG_POLL_INTERVAL", validate=validate.Range(min=0.01, max=60)
@@ -92,3 +96,18 @@ class SettingsSchema(Schema):
     log_level = fields.String(
         data_key="FLOWSTATUS_LOG_LEVEL", validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"])
     )
+    workflow_metrics = fields.Boolean(data_key="FLOWSTATUS_WORKFLOW_METRICS")
+    workflow_metrics_interval = fields.Float(
+        data_key="FLOWSTATUS_WORKFLOW_METRICS_INTERVAL", validate=validate.Range(min=1, max=3600)
+    )
+    workflow_metrics_tenants = fields.Integer(
+        data_key="FLOWSTATUS_WORKFLOW_METRICS_TENANTS", validate=validate.Range(min=0, max=100)
+    )
+
+    @validates_schema
+    def _tenants_need_multi_tenancy(self, data: dict[str, Any], **kwargs: Any) -> None:
+        # Without multi-tenancy no workflow is stamped with a tenant: the breakdown would say nothing.
+        if data.get("workflow_metrics_tenants", 0) > 0 and not data.get("multi_tenancy", False):
+            raise ValidationError(
+                "A per-tenant breakdown needs FLOWSTATUS_MULTI_TENANCY=true.", "FLOWSTATUS_WORKFLOW_METRICS_TENANTS"
+            )

@@ -22,6 +22,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from flowstatus.observability.logs import logging_config
+from flowstatus.server.connections import close_unread_bodies
 from flowstatus.server.repeated_headers import marking_repeated
 
 WORKER_CLASSES = ("gevent", "gthread")
@@ -39,7 +40,10 @@ class ServerOptions:
     workers: int = default_workers()
     worker_class: str = "gevent"
     threads: int = 16  # gthread workers only
-    connections: int = 1000  # gevent workers: concurrent requests (long polls included) per worker
+    # gevent workers: concurrent connections per worker (long polls included). A
+    # waiting connection costs a greenlet; slow request bodies are bounded per
+    # client and in time by the app (flowstatus.api.body), not by this cap.
+    connections: int = 4000
     timeout: int = 30
     access_log: bool = False
     log_level: str = "INFO"
@@ -101,22 +105,28 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
                 self.cfg.set(key, value)
 
     def load(self) -> Any:
-        return self._factory()
+        return close_unread_bodies(self._factory())
 
 
 @contextmanager
 def shared_metrics() -> Iterator[None]:
-    """A fresh ``PROMETHEUS_MULTIPROC_DIR`` for this server's workers, removed afterwards.
+    """A fresh ``PROMETHEUS_MULTIPROC_DIR`` for this server's workers, removed when the server stops.
 
     Enter it before anything imports prometheus_client: the client picks its
     storage when first imported, and workers inherit the master's modules.
+    Workers are forked inside this block and leave it too, whenever they
+    exit (a graceful restart on SIGHUP, TTOU, a timeout, max requests): only
+    the process that entered it may remove the folder, or every later
+    worker would lose its metric files.
     """
+    owner = os.getpid()
     metrics_dir = tempfile.mkdtemp(prefix="flowstatus-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
         yield
     finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+        if os.getpid() == owner:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def serve(

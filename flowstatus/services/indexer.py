@@ -96,12 +96,21 @@ def _gave_up(event: Event, attempts: int) -> str:
     return f"Failed to update workflow state for {event.workflow_id}: still conflicting after {attempts} attempts"
 
 
+def _too_many_nested(event: Event, state: WorkflowState, limit: int) -> str:
+    return (
+        f"The number of nested documents has exceeded the allowed limit of [{limit}] for workflow "
+        f"[{event.workflow_id}]: this {event.kind.value} event would make it {state.nested_objects}. This limit "
+        "can be set by changing the [index.mapping.nested_objects.limit] index level setting."
+    )
+
+
 class StatusIndexer:
     """Applies events to the state index.
 
     ``retries`` bounds the re-reads after a version conflict; the wait before
     retry *n* is uniform in ``[0, min(backoff_cap, backoff_base * 2**n)]``
     seconds.  ``on_retry`` is called once per conflicting workflow per retry
+    (for metrics), ``on_results`` once per :meth:`apply` with its results
     (for metrics).  ``policy`` holds the plugin's per-workflow access rules:
     an event on a workflow its caller may not touch is refused with 403.
     """
@@ -114,8 +123,9 @@ class StatusIndexer:
         backoff_base: float = 0.01,
         backoff_cap: float = 0.25,
         clock: Callable[[], int] = now_ms,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         on_retry: Callable[[int], None] | None = None,
+        on_results: Callable[[Sequence[EventResult]], None] | None = None,
         policy: AccessPolicy = OPEN,
     ) -> None:
         self.repository = repository
@@ -123,8 +133,12 @@ class StatusIndexer:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.clock = clock
-        self.sleep = sleep
+        # Looked up at each call, not bound here: this module is imported before
+        # `flowstatus serve` patches with gevent, and a bound time.sleep would
+        # then block the whole worker during a backoff.
+        self.sleep = sleep or (lambda seconds: time.sleep(seconds))
         self.on_retry = on_retry
+        self.on_results = on_results
         self.policy = policy
         self._round = threading.Condition()
         self._queued: list[_Ticket] = []
@@ -163,6 +177,8 @@ class StatusIndexer:
             self._lead(tickets)
         if ticket.error is not None:
             raise ticket.error
+        if self.on_results is not None:
+            self.on_results(ticket.results)
         return ticket.results
 
     def _stamped(self, event: Event, caller: Caller) -> Event:
@@ -310,6 +326,7 @@ class StatusIndexer:
     ) -> _Fold:
         state = read.state if read else None
         applied: list[tuple[int, Result]] = []
+        limit = self.repository.nested_objects_limit() if indices else 0
         for i in indices:
             refusal = state and self.policy.refusal(callers[i], state, events[i].workflow_id)
             if refusal:
@@ -318,6 +335,10 @@ class StatusIndexer:
             decision = decide(state, events[i], now)
             if isinstance(decision, Refused):
                 results[i] = EventResult(events[i], rejection=decision.rejection, reason=decision.reason)
+            elif decision.state is not None and decision.state.nested_objects > limit:
+                # Refused alone: the write of everything else in the round still fits.
+                results[i] = EventResult(events[i], rejection=Rejection.TOO_MANY_NESTED,
+                                         reason=_too_many_nested(events[i], decision.state, limit))
             else:
                 assert isinstance(decision, Applied)
                 state = decision.state

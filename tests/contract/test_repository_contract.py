@@ -134,3 +134,9 @@ def test_get_many_maps_each_id_once(repo: StateRepository) -> None:
     assert found[missing] is None
     assert found[a] == repo.get(a)
     assert repo.get_many([]) == {}
+
+
+def test_readiness_says_whether_the_index_exists(repo: StateRepository) -> None:
+    assert repo.readiness().reason == "the state index does not exist"
+    repo.ensure_index()
+    assert repo.readiness().ready

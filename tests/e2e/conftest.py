@@ -43,10 +43,11 @@ def flowstatus_env(opensearch_url: str, index: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def serving(opensearch_url: str, index: str, log: Path, *options: str) -> Iterator[Served]:
-    """``flowstatus serve --init-index OPTIONS`` (gunicorn) on a free port; stopped on exit."""
+def serving(opensearch_url: str, index: str, log: Path, *options: str,
+            env: dict[str, str] | None = None) -> Iterator[Served]:
+    """``flowstatus serve --init-index OPTIONS`` (gunicorn) on a free port, with ``env`` added; stopped on exit."""
     port = free_port()
-    env = flowstatus_env(opensearch_url, index)
+    env = {**flowstatus_env(opensearch_url, index), **(env or {})}
     with log.open("wb") as out:  # the child keeps its own copy of the descriptor
         # setpriv's parent-death signal stops the server even if pytest itself is killed.
         process = subprocess.Popen(

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 
 from flowstatus.app import create_app
 from flowstatus.settings import Settings
-from tests.hostile.conftest import STATUS, write_users
+from tests.hostile.search_corpus import STATUS, write_users_with_costs
 
 TRIES = 9
 
@@ -35,7 +35,7 @@ def test_wrong_passwords_of_known_and_unknown_users_take_alike(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     costs = {"cheap": 4, "middling": 7, "dear": 10}
-    users = write_users(tmp_path / "internal_users.yml", dict.fromkeys(costs, ([], ["flow_framework_read_access"])),
+    users = write_users_with_costs(tmp_path / "internal_users.yml", dict.fromkeys(costs, ([], ["flow_framework_read_access"])),
                         costs)
     client = create_app(Settings(users_file=str(users), opensearch_hosts=("http://127.0.0.1:9",))).test_client()
     names = (*costs, "nobody-by-this-name")

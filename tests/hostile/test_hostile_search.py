@@ -19,15 +19,8 @@ import pytest
 from opensearchpy import OpenSearch
 
 from tests.hostile.bodies import hostile_bodies
-from tests.hostile.conftest import (
-    ALICE_TENANT,
-    CORPUS,
-    SEARCH,
-    STATUS,
-    AppFactory,
-    credentials,
-    leaked,
-)
+from tests.hostile.conftest import AppFactory
+from tests.hostile.search_corpus import ALICE_TENANT, CORPUS, SEARCH, STATUS, credentials, leaked
 
 BODIES = hostile_bodies()
 BOB_IDS = {wid for wid in CORPUS if wid.startswith("wf-bob")}

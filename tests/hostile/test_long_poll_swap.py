@@ -7,7 +7,8 @@ import threading
 import time
 import uuid
 
-from tests.hostile.conftest import STATUS, AppFactory, credentials
+from tests.hostile.conftest import AppFactory
+from tests.hostile.search_corpus import STATUS, credentials
 
 BULK = "/_flowstatus/_bulk"
 ADMIN_RESOURCE = "res-admin-swapped-in"

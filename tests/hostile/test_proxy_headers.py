@@ -29,10 +29,9 @@ def proxied(opensearch_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
     """``flowstatus serve`` trusting every address (which it warns about), with one worker."""
     folder = tmp_path_factory.mktemp("proxy")
     index = f".flowstatus-test-proxy-{uuid.uuid4().hex[:12]}"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FLOWSTATUS_PROXY_TRUSTED", "0.0.0.0/0")
-        with serving(opensearch_url, index, folder / "serve.log", "--workers", "1") as server:
-            yield server
+    with serving(opensearch_url, index, folder / "serve.log", "--workers", "1",
+                 env={"FLOWSTATUS_PROXY_TRUSTED": "0.0.0.0/0"}) as server:
+        yield server
     OpenSearch([opensearch_url]).indices.delete(index=index, ignore=404)
 
 

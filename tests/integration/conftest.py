@@ -18,6 +18,7 @@ from flowstatus.app import create_app
 from flowstatus.domain.access import ANONYMOUS, Caller
 from flowstatus.repository.opensearch_state import OpenSearchStateRepository
 from flowstatus.settings import Settings
+from tests.recording_proxy import RecordingProxy
 
 
 @pytest.fixture
@@ -30,6 +31,13 @@ def repository(settings: Settings) -> OpenSearchStateRepository:
 def fresh_repository(fresh_settings: Settings, raw: OpenSearch) -> OpenSearchStateRepository:
     """A repository whose state index does not exist yet (dropped after the test)."""
     return OpenSearchStateRepository.from_settings(fresh_settings)
+
+
+@pytest.fixture
+def recording_proxy(opensearch_url: str) -> Iterator[RecordingProxy]:
+    """A pass-through proxy to the session's node that records every request (see tests/recording_proxy.py)."""
+    with RecordingProxy(opensearch_url) as proxy:
+        yield proxy
 
 
 @pytest.fixture

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import logging.config
 import re
-import threading
-import urllib.parse
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from flask.testing import FlaskClient
@@ -20,71 +15,26 @@ from flowstatus.observability.logs import logging_config
 from flowstatus.repository.opensearch_state import OpenSearchStateRepository
 from flowstatus.settings import Settings
 from tests.conftest import new_id
+from tests.exposition import metric
+from tests.recording_proxy import RecordingProxy
 
 STATUS = "/_plugins/_flow_framework/workflow/{}/_status"
 
 
-@pytest.fixture
-def recording_proxy(opensearch_url: str) -> Iterator[tuple[str, list[dict[str, str]]]]:
-    """A pass-through HTTP proxy to the real node that records each request's headers."""
-    target = urllib.parse.urlsplit(opensearch_url)
-    seen: list[dict[str, str]] = []
-
-    class Forward(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _forward(self) -> None:
-            seen.append({k.lower(): v for k, v in self.headers.items()})
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
-            upstream.request(self.command, self.path, body=body or None, headers=dict(self.headers))
-            reply = upstream.getresponse()
-            data = reply.read()
-            self.send_response(reply.status)
-            for key, value in reply.getheaders():
-                if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-            upstream.close()
-
-        do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _forward
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", seen
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
 def test_the_request_id_is_sent_to_opensearch_as_x_opaque_id(
-    recording_proxy: tuple[str, list[dict[str, str]]], settings: Settings
+    recording_proxy: RecordingProxy, settings: Settings
 ) -> None:
-    proxy, seen = recording_proxy
-    client = create_app(Settings(opensearch_hosts=(proxy,), state_index=settings.state_index)).test_client()
+    seen = recording_proxy.seen
+    client = create_app(Settings(opensearch_hosts=(recording_proxy.url,), state_index=settings.state_index)).test_client()
     response = client.get(STATUS.format(new_id()), headers={"X-Request-Id": "trace-me-42"})
     assert response.status_code == 404
     assert response.headers["X-Request-Id"] == "trace-me-42"
-    assert seen and seen[-1].get("x-opaque-id") == "trace-me-42"
+    assert seen and seen[-1].headers.get("x-opaque-id") == "trace-me-42"
 
     generated = client.get(STATUS.format(new_id()), headers={"X-Request-Id": "bad id\twith junk"})
     rid = generated.headers["X-Request-Id"]
     assert re.fullmatch(r"[0-9a-f]{32}", rid), "an unsafe incoming id is replaced"
-    assert seen[-1].get("x-opaque-id") == rid
-
-
-def metric(text: str, name: str, **labels: str) -> float:
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith((name + "{", name + " ")) and all(f'{k}="{v}"' in line for k, v in labels.items()):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
+    assert seen[-1].headers.get("x-opaque-id") == rid
 
 
 def test_metrics_expose_the_named_series(client: FlaskClient) -> None:

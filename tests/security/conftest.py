@@ -28,17 +28,21 @@ USERS = {
 }
 
 
-@pytest.fixture(scope="session")
-def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An internal_users.yml as OpenSearch security writes it (cheap bcrypt rounds for speed)."""
+def write_users(path: Path, users: dict[str, tuple[list[str], list[str]]] = USERS) -> Path:
+    """Write an internal_users.yml as OpenSearch security writes it (cheap bcrypt rounds for speed)."""
     hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode().replace("$2b$", "$2y$")
     data: dict[str, object] = {"_meta": {"type": "internalusers", "config_version": 2}}
-    for name, (backend_roles, roles) in USERS.items():
+    for name, (backend_roles, roles) in users.items():
         data[name] = {"hash": hashed, "reserved": False, "backend_roles": backend_roles,
                       "opendistro_security_roles": roles, "description": f"test user {name}"}
-    path = tmp_path_factory.mktemp("security") / "internal_users.yml"
     path.write_text(yaml.safe_dump(data))
     return path
+
+
+@pytest.fixture(scope="session")
+def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The users of :data:`USERS`, all with :data:`PASSWORD`."""
+    return write_users(tmp_path_factory.mktemp("security") / "internal_users.yml")
 
 
 def basic(user: str, password: str = PASSWORD) -> dict[str, str]:

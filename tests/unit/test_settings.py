@@ -40,6 +40,8 @@ def test_empty_variables_count_as_unset_and_others_are_ignored() -> None:
     ("FLOWSTATUS_PROXY_TRUSTED", "not-a-network"),
     ("FLOWSTATUS_LOG_LEVEL", "TRACE"),
     ("FLOWSTATUS_WAIT_FOR_ACTIVE_SHARDS", "0"),
+    ("FLOWSTATUS_WORKFLOW_METRICS_INTERVAL", "0.5"),
+    ("FLOWSTATUS_WORKFLOW_METRICS_TENANTS", "1000"),
 ])
 def test_a_bad_value_stops_the_start_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(ValueError, match=rf"invalid configuration: .*{name}"):
@@ -54,3 +56,10 @@ def test_every_problem_is_named_at_once() -> None:
 
 def test_every_setting_has_exactly_one_variable() -> None:
     assert len(ENV_VARS) == len(set(ENV_VARS)) == len(Settings.__dataclass_fields__)
+
+
+def test_the_tenant_breakdown_needs_multi_tenancy() -> None:
+    with pytest.raises(ValueError, match="FLOWSTATUS_WORKFLOW_METRICS_TENANTS: .*FLOWSTATUS_MULTI_TENANCY=true"):
+        load_settings({"FLOWSTATUS_WORKFLOW_METRICS_TENANTS": "5"})
+    settings = load_settings({"FLOWSTATUS_WORKFLOW_METRICS_TENANTS": "5", "FLOWSTATUS_MULTI_TENANCY": "true"})
+    assert settings.workflow_metrics_tenants == 5

@@ -16,7 +16,10 @@ from flowstatus.repository.memory import in_memory_store
     ({"query": {"nested": {"path": "other", "query": {"match_all": {}}}}}, "nested path [other]"),
     ({"aggs": {"x": {"histogram": {"field": "provision_start_time", "interval": 1}}}}, "[histogram] aggregations"),
     ({"aggs": {"x": {"terms": {"field": "state"}, "aggs": {"y": {"max": {"field": "provision_end_time"}}}}}},
-     "sub-aggregations"),
+     "[max] aggregations"),
+    ({"aggs": {"x": {"min": {"field": "provision_end_time"}, "aggs": {"y": {"terms": {"field": "state"}}}}}},
+     "sub-aggregations under [min]"),
+    ({"aggs": {"x": {"top_hits": {"size": 1, "from": 1}}}}, "[top_hits] aggregations"),
     ({"suggest": {}}, "search keys ['suggest']"),
     ({"_source": {"includes": ["resources_created.resource_id"]}}, "_source includes below the top level"),
     # Let through by the search schema, not modelled here: refused rather than answered wrongly.
