@@ -52,11 +52,9 @@ def search_users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def corpus(opensearch_url: str) -> Iterator[str]:
+    """A state index holding alice's and bob's workflows (:data:`~tests.hostile.search_corpus.CORPUS`)."""
     with seeded_state_index(opensearch_url, "hostile", CORPUS) as index:
         yield index
-
-
-AppFactory = Callable[..., FlaskClient]
 
 
 @pytest.fixture
