@@ -32,6 +32,7 @@ from flowstatus.repository.errors import (
     StoreError,
     StoreUnavailable,
 )
+from flowstatus.services.authentication import RepeatedProxyHeader
 from flowstatus.services.status_reads import AccessDenied, WorkflowNotFound
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def as_api_error(exc: Exception) -> ApiError:
         return PluginError(404, _not_found_message(exc))
     if isinstance(exc, (AccessDenied, MissingTenant)):
         return PluginError(403, str(exc))
-    if isinstance(exc, SearchRefused):
+    if isinstance(exc, (SearchRefused, RepeatedProxyHeader)):
         return IllegalArgument(str(exc))
     if isinstance(exc, SearchIndexMissing):
         return StateIndexMissing(exc.index, exc.cause)
@@ -98,7 +99,7 @@ def as_api_error(exc: Exception) -> ApiError:
     return PluginError(500, "Internal error")
 
 
-TRANSLATED = (ApiError, WorkflowNotFound, AccessDenied, MissingTenant, SearchRefused, StoreError)
+TRANSLATED = (ApiError, WorkflowNotFound, AccessDenied, MissingTenant, SearchRefused, RepeatedProxyHeader, StoreError)
 
 
 def _not_found_message(exc: WorkflowNotFound) -> str:

@@ -57,7 +57,9 @@ def serve(host: str, port: int, workers: int, worker_class: str, threads: int, w
         settings = dataclasses.replace(settings, access_log=access_log)
     _check_front_door(settings, host, insecure)
     options = ServerOptions(host=host, port=port, workers=workers, worker_class=worker_class, threads=threads,
-                            timeout=worker_timeout, access_log=settings.access_log, log_level=settings.log_level)
+                            timeout=worker_timeout, access_log=settings.access_log, log_level=settings.log_level,
+                            watched_headers=(settings.proxy_user_header, settings.proxy_roles_header,
+                                             settings.proxy_backend_roles_header))
     with shared_metrics():
         from flowstatus.app import create_app
         from flowstatus.composition import Components
@@ -79,7 +81,9 @@ def serve(host: str, port: int, workers: int, worker_class: str, threads: int, w
 
 
 def _check_front_door(settings: Settings, host: str, insecure: bool) -> None:
-    """Refuse to expose an unauthenticated service; say loudly when it is unauthenticated."""
+    """Refuse to expose an unauthenticated service; say loudly when it is unauthenticated or trusts everyone."""
+    if settings.proxy_trusted:
+        _warn_if_internet_wide(settings, host)
     if settings.users_file:
         from flowstatus.services.passwords import UsersFileError, load_users
 
@@ -100,3 +104,17 @@ def _check_front_door(settings: Settings, host: str, insecure: bool) -> None:
         "with all permissions.",
         fg="red", bold=True, err=True,
     )
+
+
+def _warn_if_internet_wide(settings: Settings, host: str) -> None:
+    """A trusted proxy range as wide as the internet lets anyone claim any identity: say so at start."""
+    from flowstatus.services.authentication import internet_wide
+
+    wide = internet_wide(settings.proxy_trusted)
+    if wide:
+        click.secho(
+            f"WARNING: FLOWSTATUS_PROXY_TRUSTED trusts {', '.join(wide)}, a large part of the internet: anyone who "
+            f"can reach {host} can claim any user and role with the {settings.proxy_user_header} and "
+            f"{settings.proxy_roles_header} headers. Trust only the addresses of your proxy.",
+            fg="red", bold=True, err=True,
+        )

@@ -2,10 +2,11 @@
 
 Implemented, with OpenSearch's semantics on the state index's mapping:
 
-* queries: ``match_all``, ``ids``, ``term``, ``terms``, ``exists``, ``range``
-  and ``prefix`` on keyword, numeric and date fields; ``bool`` (``must``,
-  ``filter``, ``should`` with ``minimum_should_match``, ``must_not``);
-  ``nested`` on ``user`` and ``resources_created``;
+* queries: ``match_all``, ``match_none``, ``ids``, ``term``, ``terms``,
+  ``exists``, ``range`` (numeric bounds) and ``prefix`` on keyword, numeric
+  and date fields; ``bool`` (``must``, ``filter``, ``should`` with a count
+  as ``minimum_should_match``, ``must_not``); ``constant_score``; ``nested``
+  on ``user`` and ``resources_created``;
 * ``post_filter``, ``from``, ``size``, ``sort`` (fields and ``_seq_no``, with
   ``order`` and ``missing``), ``track_total_hits``, ``_source`` includes and
   excludes (with ``*`` wildcards), ``version``, ``seq_no_primary_term``;
@@ -13,8 +14,10 @@ Implemented, with OpenSearch's semantics on the state index's mapping:
   sub-aggregations; ``min`` (its ``value`` only) and ``top_hits``
   (``size``, ``sort``, ``_source``).
 
-Anything else raises ``ValueError`` naming it: a fake that guessed would
-make tests pass that OpenSearch fails.  Scores are not modelled (every hit
+Anything else raises ``ValueError`` naming it, including options the
+search schema lets through but this module does not model
+(``case_insensitive``, date math, percentages, sort modes): a fake that
+guessed would make tests pass that OpenSearch fails.  Scores are not modelled (every hit
 scores 1.0); unsorted hits come in write order.
 """
 
@@ -35,6 +38,7 @@ EXACT_FIELDS = frozenset({
     "user.name.keyword", "user.backend_roles.keyword", "user.roles.keyword", "user.custom_attribute_names.keyword",
 })
 NESTED_PATHS = frozenset({"user", "resources_created"})
+NUMERIC_FIELDS = frozenset({"provision_start_time", "provision_end_time", "schema_version"})
 DEFAULT_SIZE = 10
 MAX_TRACKED = 10_000
 
@@ -83,23 +87,29 @@ def _field_values(doc: Mapping[str, Any], field: str, prefix: str) -> list[Any]:
 
 
 def _term_value(spec: Any) -> Any:
-    return spec.get("value") if isinstance(spec, Mapping) else spec
+    if not isinstance(spec, Mapping):
+        return spec
+    if spec.get("case_insensitive"):
+        raise _unsupported("case_insensitive matching")
+    return spec.get("value")
 
 
 def _same(stored: Any, wanted: Any) -> bool:
     if isinstance(stored, (int, float)) and not isinstance(stored, bool):
-        try:
-            return float(stored) == float(wanted)
-        except (TypeError, ValueError):
-            return False
+        if isinstance(wanted, str):
+            raise _unsupported("dates or numbers written as strings")
+        return float(stored) == float(wanted)
     return str(stored) == str(wanted) if not isinstance(wanted, bool) else stored is wanted
 
 
 def _range(values: list[Any], bounds: Mapping[str, Any]) -> bool:
     checks = {"gte": lambda v, b: v >= b, "gt": lambda v, b: v > b, "lte": lambda v, b: v <= b, "lt": lambda v, b: v < b}
-    for key in bounds:
-        if key not in checks:
+    for key, bound in bounds.items():
+        if key not in checks and key != "boost":
             raise _unsupported(f"range option [{key}]")
+        if isinstance(bound, (str, bool)):
+            raise _unsupported("range bounds that are not numbers (date strings, date math)")
+    bounds = {k: b for k, b in bounds.items() if k != "boost"}
     numeric = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
     return any(all(checks[k](v, float(b)) for k, b in bounds.items()) for v in numeric)
 
@@ -111,6 +121,10 @@ def compile_query(query: Any, prefix: str = "") -> Predicate:
     ((kind, spec),) = query.items()
     if kind == "match_all":
         return lambda doc: True
+    if kind == "match_none":
+        return lambda doc: False
+    if kind == "constant_score":
+        return compile_query(spec.get("filter"), prefix)
     if kind == "ids":
         wanted = set(spec.get("values", []))
         return lambda doc: doc.get("\0id") in wanted
@@ -127,6 +141,12 @@ def compile_query(query: Any, prefix: str = "") -> Predicate:
     raise _unsupported(f"[{kind}] queries")
 
 
+def _check_typed(field: str, values: list[Any]) -> None:
+    """OpenSearch parses a string compared with a date or number field (date math, ISO dates); this module does not."""
+    if field in NUMERIC_FIELDS and any(isinstance(v, str) for v in values):
+        raise _unsupported("dates or numbers written as strings")
+
+
 def _leaf(kind: str, spec: Any, prefix: str) -> Predicate:
     if kind == "exists":
         field = spec.get("field")
@@ -137,10 +157,12 @@ def _leaf(kind: str, spec: Any, prefix: str) -> Predicate:
     ((field, value),) = fields.items()
     if kind == "term":
         wanted = _term_value(value)
+        _check_typed(field, [wanted])
         return lambda doc: any(_same(v, wanted) for v in _field_values(doc, field, prefix))
     if kind == "terms":
         if not isinstance(value, list):
             raise _unsupported("terms lookups")
+        _check_typed(field, value)
         return lambda doc: any(_same(v, w) for v in _field_values(doc, field, prefix) for w in value)
     if kind == "prefix":
         start = str(_term_value(value))
@@ -160,7 +182,10 @@ def _bool(spec: Mapping[str, Any], prefix: str) -> Predicate:
     required = _clauses(spec, "must", prefix) + _clauses(spec, "filter", prefix)
     should = _clauses(spec, "should", prefix)
     excluded = _clauses(spec, "must_not", prefix)
-    minimum = int(spec.get("minimum_should_match", 0 if required else 1)) if should else 0
+    wanted = spec.get("minimum_should_match", 0 if required else 1)
+    if not isinstance(wanted, int) or wanted < 0:
+        raise _unsupported("minimum_should_match as a percentage or a negative count")
+    minimum = wanted if should else 0
 
     def matches(doc: Mapping[str, Any]) -> bool:
         return (all(p(doc) for p in required) and not any(p(doc) for p in excluded)
@@ -195,6 +220,8 @@ def _sort_key(spec: Any) -> tuple[str, bool, str]:
         return spec, False, "_last"
     ((field, options),) = spec.items()
     options = options if isinstance(options, Mapping) else {"order": options}
+    if set(options) - {"order", "missing"}:
+        raise _unsupported(f"sort options {sorted(set(options) - {'order', 'missing'})}")
     descending = options.get("order", "asc") == "desc"
     return field, descending, options.get("missing", "_last")
 

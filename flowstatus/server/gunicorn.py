@@ -23,6 +23,7 @@ from gunicorn.app.base import BaseApplication
 
 from flowstatus.observability.logs import logging_config
 from flowstatus.server.connections import close_unread_bodies
+from flowstatus.server.repeated_headers import marking_repeated
 
 WORKER_CLASSES = ("gevent", "gthread")
 
@@ -46,6 +47,8 @@ class ServerOptions:
     timeout: int = 30
     access_log: bool = False
     log_level: str = "INFO"
+    # Headers a request may not repeat unnoticed (the trusted proxy's identity and role headers).
+    watched_headers: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -92,6 +95,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             # several flowstatus servers on one host would fight over it.
             "control_socket_disable": True,
             "child_exit": _mark_worker_dead,
+            "pre_request": marking_repeated(opts.watched_headers),
         }
         if self._on_ready is not None:
             ready = self._on_ready

@@ -71,7 +71,10 @@ class StatusReads:
         ``current`` is returned when it already holds, when time runs out, or
         when the process is at its waiter cap (a long poll degrades to a plain
         poll, never to an error).  Raises as :meth:`read` does; a workflow that
-        disappears while waited for is :class:`WorkflowNotFound`.
+        disappears while waited for is :class:`WorkflowNotFound`, and a state
+        the caller may no longer see (deleted and created again by someone
+        else, or moved to another tenant meanwhile) is :class:`AccessDenied`:
+        the state returned is checked again, as a new read would be.
         """
         if settled(current) or timeout <= 0:
             return current
@@ -84,8 +87,9 @@ class StatusReads:
         if isinstance(found, CorruptDocument):
             raise found
         if found is None:
-            raise WorkflowNotFound(workflow_id, index_missing=False, filtered=False)
+            raise WorkflowNotFound(workflow_id, index_missing=False, filtered=self.policy.filtered(caller))
         assert isinstance(found, Versioned)
+        self._check(caller, found, workflow_id)
         return found
 
     def _check(self, caller: Caller, versioned: Versioned, workflow_id: str) -> None:

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from flowstatus.domain.access import Caller
+from flowstatus.domain.access import AccessPolicy, Caller
 from flowstatus.domain.model import User
-from flowstatus.domain.search_scope import restrict, scope_for
 from flowstatus.repository.errors import SearchIndexMissing
 from flowstatus.repository.memory import in_memory_store
 from flowstatus.repository.port import StateRepository, StateSearch
+from flowstatus.services.scoped_search import ScopedSearch
 from flowstatus.settings import Settings
 from flowstatus.ui.listing import ListRequest, detail_body, rows, state_counts, total, visible
 
@@ -88,7 +88,17 @@ def _ids(response: dict[str, Any]) -> list[str]:
 
 
 def _as(caller: Caller, body: dict[str, Any], *, roles: bool = False, tenants: bool = False) -> dict[str, Any]:
-    return restrict(body, scope_for(caller, filter_by_backend_roles=roles, multi_tenancy=tenants))
+    """The body flowstatus sends for ``caller``: loaded through the search schema, bounded and restricted."""
+    return ScopedSearch(_Unused(), AccessPolicy(roles, tenants)).prepare(body, caller)
+
+
+class _Unused(StateSearch):
+    """``prepare`` builds a body and never searches."""
+
+    index = "unused"
+
+    def search(self, body: Any) -> dict[str, Any]:
+        raise AssertionError("prepare must not search")
 
 
 ADMIN = Caller(User("admin", (), ("all_access",)))

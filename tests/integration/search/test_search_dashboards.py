@@ -20,7 +20,8 @@ def test_dashboard_fields_aggregate_with_the_plugins_mapping(searcher: Searcher)
             "progress": {"terms": {"field": "provisioning_progress"}},
             "first_start": {"min": {"field": "provision_start_time"}},
             "last_end": {"max": {"field": "provision_end_time"}},
-            "starts": {"date_histogram": {"field": "provision_start_time", "fixed_interval": "1d"}},
+            # Buckets only where workflows started: empty ones need a bounded span (tests/hostile).
+            "starts": {"date_histogram": {"field": "provision_start_time", "fixed_interval": "1d", "min_doc_count": 1}},
             "resources": {"nested": {"path": "resources_created"},
                           "aggs": {"type": {"terms": {"field": "resources_created.resource_type"}}}},
         },
@@ -39,7 +40,7 @@ def test_dashboard_fields_aggregate_with_the_plugins_mapping(searcher: Searcher)
     assert counts(aggs["resources"]["type"]) == {"connector_id": 3, "model_id": 2, "index_name": 2}
 
 
-# The three examples of docs/search.md (each is also checked against that page below).
+# The examples of docs/search.md (each is also checked against that page below).
 EXAMPLES: dict[str, dict[str, Any]] = {
     "workflows-by-state": {
         "size": 0,
@@ -58,6 +59,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "sort": [{"provision_start_time": "asc"}],
         "_source": ["workflow_id", "provision_start_time", "resources_created.resource_type"],
         "size": 10,
+    },
+    "started-per-hour": {
+        "size": 0,
+        "query": {"range": {"provision_start_time": {"gte": "now-7d", "lte": "now"}}},
+        "aggs": {"started": {"date_histogram": {
+            "field": "provision_start_time", "fixed_interval": "1h", "min_doc_count": 0,
+            "extended_bounds": {"min": "now-7d", "max": "now"},
+        }}},
     },
 }
 
@@ -80,6 +89,12 @@ def test_example_slowest_provisioning_runs(searcher: Searcher) -> None:
     assert [h["_id"] for h in hits] == ["wf-running-a", "wf-running-b"]
     assert hits[1]["_source"] == {"workflow_id": "wf-running-b", "provision_start_time": NOW - 5 * MINUTE,
                                   "resources_created": [{"resource_type": "connector_id"}]}
+
+
+def test_example_started_per_hour_last_week(searcher: Searcher) -> None:
+    buckets = search(searcher(), EXAMPLES["started-per-hour"]).get_json()["aggregations"]["started"]["buckets"]
+    assert 168 <= len(buckets) <= 170, "one bucket per hour of the week, empty ones included"
+    assert sum(b["doc_count"] for b in buckets) == 6
 
 
 def test_examples_are_allowed_to_non_admins_under_every_filter(searcher: Searcher) -> None:
