@@ -16,12 +16,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from flowstatus.domain.model import ResourceCreated, User, WorkflowState
-from flowstatus.schemas.state import RESOURCE_KEYS, SHORT_KEYS, STATE_KEYS, load_state
+from flowstatus.schemas.state import RESOURCE_KEYS, SHORT_KEYS, STATE_KEYS, USER_SHAPES, load_state
 
 _STRINGS = ("workflow_id", "error", "state", "provisioning_progress", "tenant_id")
 _TIMES = ("provision_start_time", "provision_end_time")
 _USER_LISTS = ("backend_roles", "roles", "custom_attribute_names")
 _USER_TENANTS = ("user_requested_tenant", "user_requested_tenant_access")
+_USER_FIELDS = frozenset(("name", *_USER_LISTS, *_USER_TENANTS))
 _KNOWN = frozenset(STATE_KEYS)
 _SHORT = frozenset(SHORT_KEYS)
 
@@ -48,7 +49,8 @@ def _user(value: Any) -> User | None:
         if tenant is not None and type(tenant) is not str:
             return None
         tenants[key] = tenant
-    return User(value["name"], **lists, **tenants)  # type: ignore[arg-type]
+    known = tuple(k for k in value if k in _USER_FIELDS)
+    return User(value["name"], **lists, **tenants, shape=known if known in USER_SHAPES else None)  # type: ignore[arg-type]
 
 
 def _resources(value: Any) -> tuple[ResourceCreated, ...] | None:
@@ -117,7 +119,8 @@ def read_state(source: Mapping[str, Any]) -> WorkflowState:
 
 
 def _rendered_user(user: User) -> dict[str, Any]:
-    return {
+    """The user in the shape it was read in (a plugin version's), else the newest shape."""
+    values = {
         "name": user.name,
         "backend_roles": list(user.backend_roles),
         "roles": list(user.roles),
@@ -125,6 +128,7 @@ def _rendered_user(user: User) -> dict[str, Any]:
         "user_requested_tenant_access": user.user_requested_tenant_access,
         "custom_attribute_names": list(user.custom_attribute_names),
     }
+    return {key: values[key] for key in user.shape or USER_SHAPES[0]}
 
 
 def render_status_fast(state: WorkflowState, *, full: bool) -> dict[str, Any]:
