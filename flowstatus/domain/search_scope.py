@@ -54,24 +54,33 @@ class MissingTenant(ValueError):
 class Scope:
     """What one caller may see.
 
-    ``hide_user``: ``user`` is left out of ``_source`` when the request does
-    not choose its own ``_source``, and cannot be searched, sorted or
-    aggregated.  ``backend_roles``: only documents whose ``user`` shares one
-    of these roles (``None``: no such filter).  ``tenant_id``: only this
-    tenant's documents (``None``: no such filter).
+    ``hide_user``: ``user`` cannot be searched, sorted or aggregated.
+    ``user_out_of_source``: ``user`` is left out of ``_source`` when the
+    request does not choose its own (``None``: as ``hide_user``).
+    ``backend_roles``: only documents whose ``user`` shares one of these
+    roles (``None``: no such filter).  ``tenant_id``: only this tenant's
+    documents (``None``: no such filter).
     """
 
     hide_user: bool
     backend_roles: tuple[str, ...] | None = None
     tenant_id: str | None = None
+    user_out_of_source: bool | None = None
+
+    @property
+    def source_hides_user(self) -> bool:
+        return self.hide_user if self.user_out_of_source is None else self.user_out_of_source
 
 
 def scope_for(caller: Caller, *, filter_by_backend_roles: bool, multi_tenancy: bool) -> Scope:
     """The plugin's rules for ``caller``.
 
     ``all_access`` callers, and every caller while access control is off,
-    see ``user`` and skip backend-role filtering; the tenant filter applies to
-    everyone.  Raises :class:`MissingTenant` with multi-tenancy on and no
+    may search ``user`` and skip backend-role filtering; the tenant filter
+    applies to everyone.  ``user`` is shown in a ``_source`` the request did
+    not choose only to an authenticated ``all_access`` caller: as in the
+    plugin, which counts a caller without a user (no security plugin) as no
+    admin there.  Raises :class:`MissingTenant` with multi-tenancy on and no
     tenant (an empty tenant id is a tenant, as in the plugin).
     """
     if multi_tenancy and caller.tenant_id is None:
@@ -80,6 +89,7 @@ def scope_for(caller: Caller, *, filter_by_backend_roles: bool, multi_tenancy: b
         hide_user=not caller.is_admin,
         backend_roles=tuple(caller.backend_roles) if filter_by_backend_roles and not caller.is_admin else None,
         tenant_id=caller.tenant_id if multi_tenancy else None,
+        user_out_of_source=caller.user is None or not caller.is_admin,
     )
 
 
@@ -92,10 +102,10 @@ def restrict(body: Mapping[str, Any], scope: Scope) -> dict[str, Any]:
     refusal happened when the body was loaded.
     """
     restricted = dict(body)
-    restricted["_source"] = source_filter(restricted.get("_source", _ABSENT), hide_user=scope.hide_user)
+    restricted["_source"] = source_filter(restricted.get("_source", _ABSENT), hide_user=scope.source_hides_user)
     for container in AGG_CONTAINERS:
         if container in restricted:
-            restricted[container] = _with_top_hits_rule(restricted[container], scope.hide_user)
+            restricted[container] = _with_top_hits_rule(restricted[container], scope.source_hides_user)
     query = restricted.get("query")
     if scope.backend_roles is not None:
         query = with_filter(query, backend_roles_clause(scope.backend_roles))

@@ -36,20 +36,23 @@ ROLE_CLAUSE = backend_roles_clause(("team-a",))
 
 def test_an_ordinary_caller_is_filtered_by_roles_and_tenant_and_never_sees_user() -> None:
     scope = scope_for(ALICE, filter_by_backend_roles=True, multi_tenancy=True)
-    assert scope == Scope(hide_user=True, backend_roles=("team-a",), tenant_id="t1")
+    assert scope == Scope(hide_user=True, backend_roles=("team-a",), tenant_id="t1", user_out_of_source=True)
 
 
 def test_all_access_skips_role_filtering_but_not_the_tenant() -> None:
     scope = scope_for(ADMIN, filter_by_backend_roles=True, multi_tenancy=True)
-    assert scope == Scope(hide_user=False, backend_roles=None, tenant_id="t1")
+    assert scope == Scope(hide_user=False, backend_roles=None, tenant_id="t1", user_out_of_source=False)
 
 
-def test_without_access_control_everything_is_visible() -> None:
-    assert scope_for(ANONYMOUS, filter_by_backend_roles=True, multi_tenancy=False) == Scope(hide_user=False)
+def test_without_access_control_user_is_searchable_but_left_out_of_sources_as_the_plugin_does() -> None:
+    scope = scope_for(ANONYMOUS, filter_by_backend_roles=True, multi_tenancy=False)
+    assert scope == Scope(hide_user=False, user_out_of_source=True)
+    assert restrict({}, scope)["_source"]["excludes"][0] == "user"
 
 
 def test_filters_apply_only_when_their_setting_is_on() -> None:
-    assert scope_for(ALICE, filter_by_backend_roles=False, multi_tenancy=False) == Scope(hide_user=True)
+    assert scope_for(ALICE, filter_by_backend_roles=False, multi_tenancy=False) == Scope(hide_user=True,
+                                                                                        user_out_of_source=True)
 
 
 def test_multi_tenancy_needs_a_tenant_but_an_empty_one_is_a_tenant() -> None:
