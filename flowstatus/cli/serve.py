@@ -76,7 +76,13 @@ def serve(host: str, port: int, workers: int, worker_class: str, threads: int, w
 
         # Each worker builds its own app, hence its own collaborators and
         # connection pools, after the fork.
-        run_server(lambda: create_app(settings), options, on_ready=announce)
+        def reload_users() -> None:
+            if settings.users_file:
+                from flowstatus.services.users_file import reload
+
+                reload(settings.users_file)
+
+        run_server(lambda: create_app(settings), options, on_ready=announce, on_reload=reload_users)
     sys.exit(0)
 
 
@@ -85,10 +91,11 @@ def _check_front_door(settings: Settings, host: str, insecure: bool) -> None:
     if settings.proxy_trusted:
         _warn_if_internet_wide(settings, host)
     if settings.users_file:
-        from flowstatus.services.passwords import UsersFileError, load_users
+        from flowstatus.services.passwords import UsersFileError
+        from flowstatus.services.users_file import UsersFile
 
         try:
-            load_users(settings.users_file)
+            UsersFile(settings.users_file)  # read here first: the workers start with these users
         except UsersFileError as exc:
             raise click.ClickException(str(exc)) from None
         return

@@ -66,11 +66,13 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
     """gunicorn driven from Python instead of its own command line."""
 
     def __init__(
-        self, app_factory: Callable[[], Any], options: ServerOptions, on_ready: Callable[[], None] | None = None
+        self, app_factory: Callable[[], Any], options: ServerOptions, on_ready: Callable[[], None] | None = None,
+        on_reload: Callable[[], None] | None = None,
     ) -> None:
         self._factory = app_factory
         self._options = options
         self._on_ready = on_ready
+        self._on_reload = on_reload
         super().__init__()
 
     def load_config(self) -> None:
@@ -100,6 +102,10 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         if self._on_ready is not None:
             ready = self._on_ready
             settings["when_ready"] = lambda server: ready()
+        if self._on_reload is not None:
+            # SIGHUP: run in the main process before it starts the new workers, which inherit its work.
+            reload = self._on_reload
+            settings["on_reload"] = lambda server: reload()
         for key, value in settings.items():
             if key in self.cfg.settings:
                 self.cfg.set(key, value)
@@ -130,7 +136,12 @@ def shared_metrics() -> Iterator[None]:
 
 
 def serve(
-    app_factory: Callable[[], Any], options: ServerOptions, on_ready: Callable[[], None] | None = None
+    app_factory: Callable[[], Any], options: ServerOptions, on_ready: Callable[[], None] | None = None,
+    on_reload: Callable[[], None] | None = None,
 ) -> None:
-    """Run gunicorn in the foreground until it is stopped (SIGINT/SIGTERM)."""
-    GunicornServer(app_factory, options, on_ready).run()
+    """Run gunicorn in the foreground until it is stopped (SIGINT/SIGTERM).
+
+    ``on_ready`` runs once it serves; ``on_reload`` on every SIGHUP, in the
+    main process, before the workers are replaced.
+    """
+    GunicornServer(app_factory, options, on_ready, on_reload).run()

@@ -27,7 +27,8 @@ from typing import Protocol
 
 from flowstatus.domain.access import Caller
 from flowstatus.domain.model import User
-from flowstatus.services.passwords import PasswordChecker, load_users
+from flowstatus.services.passwords import PasswordChecker
+from flowstatus.services.users_file import UsersFile
 from flowstatus.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class Authenticator:
         """Raises :class:`~flowstatus.services.passwords.UsersFileError` for an unusable users file."""
         passwords = None
         if settings.users_file:
-            passwords = PasswordChecker(load_users(settings.users_file), settings.auth_cache_ttl)
+            passwords = PasswordChecker(UsersFile(settings.users_file).accounts, settings.auth_cache_ttl)
         networks = tuple(ipaddress.ip_network(n, strict=False) for n in settings.proxy_trusted)
         return cls(passwords, networks, settings.proxy_user_header, settings.proxy_roles_header,
                    settings.proxy_backend_roles_header)

@@ -32,6 +32,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,18 +118,31 @@ def load_users(path: str | Path) -> dict[str, Account]:
 class PasswordChecker:
     """Verifies HTTP Basic credentials against the accounts; thread-safe.
 
-    Builds one dummy hash per bcrypt cost of the accounts (the default 12
-    when there are none) at creation, which takes as long as one check.
+    ``accounts`` is the users, or a function answering the current users (a
+    users file that is re-read when it changes): when they change, verified
+    passwords are forgotten, so a revoked user or a changed password applies
+    at once.  Builds one dummy hash per bcrypt cost of the accounts (the
+    default 12 when there are none), which takes as long as one check.
     """
 
-    def __init__(self, accounts: dict[str, Account], cache_ttl: float = 300.0) -> None:
-        self.accounts = accounts
+    def __init__(self, accounts: dict[str, Account] | Callable[[], dict[str, Account]],
+                 cache_ttl: float = 300.0) -> None:
+        self._source = accounts if callable(accounts) else lambda: accounts
         self.cache_ttl = cache_ttl
         self._key = os.urandom(32)
-        self._verified: dict[str, tuple[bytes, float]] = {}
         self._lock = threading.Lock()
+        self._made: dict[int, bytes] = {}
+        self._use(self._source())
+
+    def _use(self, accounts: dict[str, Account]) -> None:
+        """Check against ``accounts`` from now on, with no verified password remembered."""
         costs = sorted({account.cost for account in accounts.values()}) or [DEFAULT_COST]
-        self._dummies = {cost: bcrypt.hashpw(_DUMMY_PASSWORD, bcrypt.gensalt(cost)) for cost in costs}
+        for cost in costs:
+            if cost not in self._made:
+                self._made[cost] = bcrypt.hashpw(_DUMMY_PASSWORD, bcrypt.gensalt(cost))
+        self._dummies = {cost: self._made[cost] for cost in costs}
+        self._verified: dict[str, tuple[bytes, float]] = {}
+        self.accounts = accounts
 
     @property
     def costs(self) -> tuple[int, ...]:
@@ -140,7 +154,12 @@ class PasswordChecker:
 
     def check(self, username: str, password: str) -> User | None:
         """The user if the password is right, else ``None``; the same bcrypt work whoever asks (module docstring)."""
-        account = self.accounts.get(username)
+        current = self._source()
+        if current is not self.accounts:
+            with self._lock:
+                if current is not self.accounts:
+                    self._use(current)
+        account = current.get(username)
         mac = self._mac(username, password)
         now = time.monotonic()
         with self._lock:
