@@ -25,7 +25,7 @@ from flowstatus.observability import metrics
 from flowstatus.observability.request_context import request_id
 
 bp = Blueprint("observability", __name__)
-access_log = logging.getLogger("flowstatus.domain.access")
+access_log = logging.getLogger("flowstatus.access")
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 UNMATCHED = "<unmatched>"

@@ -40,7 +40,7 @@ def logging_config(level: str = "INFO", access_log: bool = False) -> dict[str, A
         },
         "root": {"level": level, "handlers": ["stderr"]},
         "loggers": {
-            "flowstatus.domain.access": {"level": "INFO" if access_log else "WARNING", "propagate": True},
+            "flowstatus.access": {"level": "INFO" if access_log else "WARNING", "propagate": True},
             "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
             "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
             "opensearch": {"level": "WARNING", "propagate": True},

@@ -101,8 +101,8 @@ def test_log_lines_are_json_with_the_request_id(client: FlaskClient, capsys: pyt
     finally:
         logging.config.dictConfig({"version": 1, "disable_existing_loggers": False,
                                    "root": {"level": "WARNING", "handlers": []},
-                                   "loggers": {"flowstatus.domain.access": {"level": "WARNING"}}})
+                                   "loggers": {"flowstatus.access": {"level": "WARNING"}}})
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
-    access = [line for line in lines if line["logger"] == "flowstatus.domain.access"]
+    access = [line for line in lines if line["logger"] == "flowstatus.access"]
     assert access and access[-1]["request_id"] == "log-me"
     assert access[-1]["status"] == 404 and "duration_ms" in access[-1]
