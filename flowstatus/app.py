@@ -10,6 +10,7 @@ from flowstatus.api import search as search_route
 from flowstatus.api.components import attach
 from flowstatus.api.converters import CONVERTERS
 from flowstatus.api.params import response_options
+from flowstatus.api.status_fast import FastStatus
 from flowstatus.composition import Components
 from flowstatus.repository.port import StateRepository, StateSearch
 from flowstatus.settings import Settings, load_settings
@@ -56,4 +57,7 @@ def create_app(
     for blueprint in (status.bp, bulk.bp, search_route.bp, health.bp, openapi.bp):
         app.register_blueprint(blueprint)
     ui.init_app(app)
+    # Plain status reads skip Flask's per-request machinery; they answer as the view does.
+    app.wsgi_app = FastStatus(  # type: ignore[method-assign]
+        app.wsgi_app, components, app.view_functions["status.get_workflow_status"], status.STATUS_PATH)
     return app

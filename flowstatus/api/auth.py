@@ -16,8 +16,9 @@ from flask import Flask, current_app, g, request
 
 from flowstatus.api.components import components
 from flowstatus.api.errors import ApiError, OpenSearchError, PluginError
-from flowstatus.domain.access import Caller, Permission
-from flowstatus.services.authentication import NotAuthenticated
+from flowstatus.composition import Components
+from flowstatus.domain.access import ANONYMOUS, Caller, Permission
+from flowstatus.services.authentication import Headers, NotAuthenticated
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +56,18 @@ def _refusal(caller: Caller, action: str, denied: str | None) -> ApiError:
     return OpenSearchError(403, "security_exception", f"no permissions for [{action}] and {who}")
 
 
-def _guard() -> None:
-    view = current_app.view_functions.get(request.endpoint or "")
+def authorize(view: Callable[..., object] | None, built: Components, headers: Headers, peer: str | None) -> Caller:
+    """Who calls ``view``, if they may: raises the :class:`ApiError` OpenSearch (401, 403) or the plugin (403) sends.
+
+    A public view is open to anyone (anonymous).  Raises the authenticator's
+    :class:`~flowstatus.services.authentication.RepeatedProxyHeader` too.
+    """
     permission, action, denied = getattr(view, "flowstatus_permission", (Permission.READ, "unknown", None))
     if permission is Permission.PUBLIC:
-        return
-    settings = components().settings
+        return ANONYMOUS
+    settings = built.settings
     try:
-        caller = components().authenticator.caller(request.headers, request.remote_addr)
+        caller = built.authenticator.caller(headers, peer)
     except NotAuthenticated:
         raise Unauthorized() from None
     if not caller.may(permission):
@@ -70,11 +75,18 @@ def _guard() -> None:
     if not settings.enabled:
         raise PluginError(403, DISABLED)
     if settings.multi_tenancy:
-        tenant = request.headers.get(TENANT_HEADER)
+        tenant = headers.get(TENANT_HEADER)
         if tenant is None:
             raise PluginError(403, "Tenant ID header is missing or has no value")
         caller = Caller(caller.user, tenant)
-    g.caller = caller
+    return caller
+
+
+def _guard() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    caller = authorize(view, components(), request.headers, request.remote_addr)
+    if caller is not ANONYMOUS:
+        g.caller = caller
 
 
 def init_app(app: Flask) -> None:

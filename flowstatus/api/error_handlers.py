@@ -59,11 +59,13 @@ def _http_error(exc: HTTPException) -> Response:
     return _api_error(PluginError(exc.code or 400, exc.description or exc.name))
 
 
-def as_api_error(exc: Exception) -> ApiError:
+def as_api_error(exc: Exception, *, retry_after: int | None = None, where: str | None = None) -> ApiError:
     """What a client is told about a failure raised below the API: the plugin's or OpenSearch's answer.
 
     Store failures are logged here, once.  Anything not listed in
     :data:`TRANSLATED` is returned as a 500 (callers register it for those only).
+    ``retry_after`` and ``where`` (``"METHOD /path"``, for the log) default to
+    the current Flask request's; code that runs outside one passes them.
     """
     if isinstance(exc, ApiError):
         return exc
@@ -80,13 +82,11 @@ def as_api_error(exc: Exception) -> ApiError:
     if isinstance(exc, MappingConflict):
         # Writing would need a repair first (the index was created with dynamic mappings).
         log.error("%s", exc)
-        retry_after = str(components().settings.retry_after)
         return PluginError(503, "The state index's mapping is not the Flow Framework's; writes wait for "
-                                "`flowstatus init-index --repair`", {"Retry-After": retry_after})
+                                "`flowstatus init-index --repair`", {"Retry-After": _retry_after(retry_after)})
     if isinstance(exc, StoreUnavailable):
         log.warning("state store unavailable: %s", exc)
-        retry_after = str(components().settings.retry_after)
-        return PluginError(503, "OpenSearch is unavailable, retry later", {"Retry-After": retry_after})
+        return PluginError(503, "OpenSearch is unavailable, retry later", {"Retry-After": _retry_after(retry_after)})
     if isinstance(exc, CorruptDocument):
         # The store answered with a document the plugin's format does not allow:
         # an invalid upstream response, hence 502 rather than a 500.
@@ -95,8 +95,12 @@ def as_api_error(exc: Exception) -> ApiError:
     if isinstance(exc, StoreError):
         log.error("state store error: %s", exc)
         return PluginError(502, "OpenSearch failed to answer the request")
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.exception("unhandled error on %s", where or f"{request.method} {request.path}")
     return PluginError(500, "Internal error")
+
+
+def _retry_after(given: int | None) -> str:
+    return str(components().settings.retry_after if given is None else given)
 
 
 TRANSLATED = (ApiError, WorkflowNotFound, AccessDenied, MissingTenant, SearchRefused, RepeatedProxyHeader, StoreError)

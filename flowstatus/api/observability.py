@@ -31,26 +31,32 @@ _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 UNMATCHED = "<unmatched>"
 
 
+def request_id_for(incoming: str | None) -> str:
+    """The request's id: the caller's ``X-Request-Id`` (or ``X-Opaque-Id``) when it is a sane token, else a new one."""
+    return incoming if incoming and _SANE_ID.match(incoming) else uuid.uuid4().hex
+
+
+def record(route: str, method: str, status: int, elapsed: float) -> None:
+    """Count one answered request in the metrics and, when on, the access log."""
+    label = metrics.method_label(method)
+    metrics.HTTP_REQUESTS.labels(route, label, str(status)).inc()
+    metrics.HTTP_LATENCY.labels(route, label).observe(elapsed)
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info("%s %s %s", method, route, status,
+                        extra={"route": route, "method": method, "status": status,
+                               "duration_ms": round(elapsed * 1000, 3)})
+
+
 def _start() -> None:
     g.started = time.perf_counter()
-    incoming = request.headers.get("X-Request-Id") or request.headers.get("X-Opaque-Id") or ""
-    g.request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+    g.request_id = request_id_for(request.headers.get("X-Request-Id") or request.headers.get("X-Opaque-Id"))
     g.request_id_token = request_id.set(g.request_id)
 
 
 def _finish(response: Response) -> Response:
     route = request.url_rule.rule if request.url_rule is not None else UNMATCHED
-    method = metrics.method_label(request.method)
-    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-    metrics.HTTP_REQUESTS.labels(route, method, str(response.status_code)).inc()
-    metrics.HTTP_LATENCY.labels(route, method).observe(elapsed)
+    record(route, request.method, response.status_code, time.perf_counter() - g.get("started", time.perf_counter()))
     response.headers["X-Request-Id"] = g.get("request_id", "")
-    if access_log.isEnabledFor(logging.INFO):
-        access_log.info(
-            "%s %s %s", request.method, route, response.status_code,
-            extra={"route": route, "method": request.method, "status": response.status_code,
-                   "duration_ms": round(elapsed * 1000, 3)},
-        )
     return response
 
 

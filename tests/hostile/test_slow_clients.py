@@ -71,8 +71,10 @@ def test_slow_bodies_from_one_address_do_not_stall_other_clients(hostile_server:
             time.sleep(2)  # let the server take every connection in
             timings = [_timed_get(server.url + STATUS.format(f"victim-{i}")) for i in range(20)]
             assert all(status == 404 for status, _ in timings), timings
-            slowest = max(took for _, took in timings)
-            assert slowest < 2.0, f"a status read took {slowest:.2f} s while {SLOW} slow bodies were held"
+            took = sorted(t for _, t in timings)
+            # Stalled, a read waits for its 10 s timeout; served, milliseconds (bounds leave room for a busy CI).
+            assert took[len(took) // 2] < 1.0 and took[-1] < 5.0, f"status reads took {took} s while {SLOW} " \
+                                                                 "slow bodies were held"
 
             refused = 0
             for sock in attackers:
