@@ -58,15 +58,14 @@ def _resources(value: Any) -> tuple[ResourceCreated, ...] | None:
         return None
     out = []
     for entry in value:
+        # Spelled out: this loop runs once per resource of every document read.
         if type(entry) is not dict:
             return None
-        try:
-            values = [entry[k] for k in RESOURCE_KEYS]
-        except KeyError:
+        name, step, kind, rid = (entry.get("workflow_step_name"), entry.get("workflow_step_id"),
+                                 entry.get("resource_type"), entry.get("resource_id"))
+        if type(name) is not str or type(step) is not str or type(kind) is not str or type(rid) is not str:
             return None
-        if not all(type(v) is str for v in values):
-            return None
-        out.append(ResourceCreated(*values))
+        out.append(ResourceCreated(name, step, kind, rid))
     return tuple(out)
 
 
