@@ -29,7 +29,9 @@ from flowstatus.repository.errors import (
     MappingConflict,
     SearchIndexMissing,
     SearchRejected,
+    StoreAccessRefused,
     StoreError,
+    StoreTLSError,
     StoreUnavailable,
 )
 from flowstatus.services.status_reads import AccessDenied, WorkflowNotFound
@@ -82,6 +84,13 @@ def as_api_error(exc: Exception) -> ApiError:
         retry_after = str(components().settings.retry_after)
         return PluginError(503, "The state index's mapping is not the Flow Framework's; writes wait for "
                                 "`flowstatus init-index --repair`", {"Retry-After": retry_after})
+    if isinstance(exc, (StoreAccessRefused, StoreTLSError)):
+        # flowstatus's own access to OpenSearch, not the caller's: the caller can only retry later.
+        log.warning("%s", exc)
+        retry_after = str(components().settings.retry_after)
+        what = "refuses flowstatus access to the state index" if isinstance(exc, StoreAccessRefused) else (
+            "cannot be reached over TLS")
+        return PluginError(503, f"OpenSearch {what}; /_ready says why", {"Retry-After": retry_after})
     if isinstance(exc, StoreUnavailable):
         log.warning("state store unavailable: %s", exc)
         retry_after = str(components().settings.retry_after)
