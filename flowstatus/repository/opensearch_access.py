@@ -92,6 +92,7 @@ class StateIndexAccess:
         self.recheck_after = recheck_after
         self.clock = clock
         self._passed_at: float | None = None
+        self._hidden = False
 
     def problem(self) -> str | None:
         """Why flowstatus's user cannot do flowstatus's work on the existing state index, or ``None``.
@@ -109,6 +110,14 @@ class StateIndexAccess:
             problem = str(exc)
         self._passed_at = now if problem is None else None
         return problem
+
+    def ensure_visible(self) -> None:
+        """Raise :class:`~flowstatus.repository.errors.StoreAccessRefused` when OpenSearch hides the
+        index's documents from flowstatus's user, so that what a read did not find is not reported
+        missing.  Costs nothing while a pass is remembered (see :meth:`problem`)."""
+        problem = self.problem()
+        if problem is not None and self._hidden:
+            raise StoreAccessRefused(problem)
 
     # -- probes ------------------------------------------------------------------
 
@@ -190,29 +199,35 @@ class StateIndexAccess:
     # -- wording -----------------------------------------------------------------
 
     def _verdict(self, refused: Mapping[PermissionGroup, str], visible: int | None) -> str | None:
+        hidden = self._hiding(refused, visible)
+        self._hidden = hidden is not None
+        if hidden is not None or not refused:
+            return hidden
         index = self.index
-        writes = refused.get(WRITE)
-        if writes is not None and _barred(writes) and len(refused) == 1:
-            held = self._held()
-            reads = (f"reads find nothing (OpenSearch holds {held} documents, the user sees {visible})"
-                     if held and visible == 0 else "reads find nothing")
-            return (f"OpenSearch hides the state index {index} from flowstatus's user: writes are refused "
-                    f"({writes}) and {reads}; it is a protected system index and "
-                    "plugins.security.system_indices.permission.enabled is false, so only the admin certificate "
-                    f"may use it: use the admin certificate, or enable that setting and grant the role of {GUIDE}")
-        if not refused:
-            held = self._held()
-            if held and visible == 0:
-                return (f"OpenSearch hides the documents of the state index {index} from flowstatus's user "
-                        f"(OpenSearch holds {held} documents, the user sees none); see {GUIDE}")
-            return None
         named = [said for said in refused.values() if not _barred(said)]
-        first = named[0] if named else next(iter(refused.values()))
         if not named:
-            return (f"OpenSearch refuses flowstatus's user access to the state index {index} ({first}): it is a "
-                    "protected system index, which only the admin certificate or a role with "
-                    "system:admin/system_index on it may use (with plugins.security.system_indices.permission.enabled: "
-                    f"true); see {GUIDE}")
+            return (f"OpenSearch refuses flowstatus's user access to the state index {index} "
+                    f"({next(iter(refused.values()))}): it is a protected system index, which only the admin "
+                    "certificate or a role with system:admin/system_index on it may use (with "
+                    f"plugins.security.system_indices.permission.enabled: true); see {GUIDE}")
         missing = ", ".join(group.work for group in refused)
-        return (f"OpenSearch refuses flowstatus's user part of its work on the state index {index} ({first}): "
+        return (f"OpenSearch refuses flowstatus's user part of its work on the state index {index} ({named[0]}): "
                 f"its role lacks the permissions to {missing}; grant the role of {GUIDE}")
+
+    def _hiding(self, refused: Mapping[PermissionGroup, str], visible: int | None) -> str | None:
+        """The problem when reads answer but writes are refused as by the system-index protection:
+        ``plugins.security.system_indices.permission.enabled: false`` hides the index's documents.
+
+        The documents counted only back the message up: right after a write,
+        the index's statistics may count documents a search does not see yet.
+        """
+        writes = refused.get(WRITE)
+        if writes is None or not _barred(writes) or len(refused) > 1:
+            return None
+        held = self._held()
+        reads = f"reads find nothing (OpenSearch holds {held} documents, the user sees {visible})" if (
+            held and visible == 0) else "reads find nothing"
+        return (f"OpenSearch hides the state index {self.index} from flowstatus's user: writes are refused ({writes}) "
+                f"and {reads}; it is a protected system index and plugins.security.system_indices.permission.enabled "
+                "is false, so only the admin certificate may use it: use the admin certificate, or enable that "
+                f"setting and grant the role of {GUIDE}")

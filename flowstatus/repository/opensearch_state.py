@@ -231,6 +231,7 @@ class OpenSearchStateRepository(StateRepository):
         if "error" in body:
             raise StoreError(f"OpenSearch could not read {workflow_id!r}: {body['error']}")
         if not body.get("found"):
+            self.access.ensure_visible()  # OpenSearch answers "not found" to a user it hides the index from
             raise DocumentMissing(workflow_id)
         result = self._versioned(body)
         if isinstance(result, CorruptDocument):
@@ -259,6 +260,8 @@ class OpenSearchStateRepository(StateRepository):
                 metrics.OPENSEARCH_ERRORS.labels("mget", "unavailable").inc()
                 raise StoreUnavailable(f"OpenSearch cannot read {doc['_id']!r} now: {doc['error']}")
             found[doc["_id"]] = self._versioned(doc) if doc.get("found") else None
+        if None in found.values():
+            self.access.ensure_visible()
         return found
 
     @staticmethod
