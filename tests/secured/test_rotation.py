@@ -101,7 +101,7 @@ def test_a_password_is_rotated_with_a_second_user_and_sighup(secured: Secured, t
            "OPENSEARCH_USERNAME_FILE": str(username), "OPENSEARCH_PASSWORD_FILE": str(password)}
     with serving(secured.url, STATE_INDEX, tmp_path / "serve.log", "--workers", "2",
                  env=process_env(env)) as served, polling(served.url, wid) as failures:
-        secured.put_role(ROLE, service_role(), ["rotating-a", "rotating-b"])
+        secured.security("PATCH", f"rolesmapping/{ROLE}", [{"op": "add", "path": "/users/-", "value": "rotating-b"}])
         replace(username, b"rotating-b\n")
         replace(password, b"second-Passw0rd-b\n")
         reload_workers(served, 2)
@@ -124,7 +124,8 @@ def test_a_certificate_is_rotated_with_sighup(secured: Secured, tmp_path: Path) 
            "OPENSEARCH_CLIENT_CERT": str(cert), "OPENSEARCH_CLIENT_KEY": str(key)}
     with serving(secured.url, STATE_INDEX, tmp_path / "serve.log", "--workers", "2",
                  env=process_env(env)) as served, polling(served.url, wid) as failures:
-        secured.put_role(ROLE, service_role(), ["rotating-cert-a", "rotating-cert-b"])
+        secured.security("PATCH", f"rolesmapping/{ROLE}",
+                         [{"op": "add", "path": "/users/-", "value": "rotating-cert-b"}])
         replace(cert, second.cert.read_bytes())
         replace(key, second.key.read_bytes())
         reload_workers(served, 2)
