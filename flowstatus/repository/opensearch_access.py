@@ -58,11 +58,13 @@ PROBE_ID = "flowstatus/access-probe"
 NEVER_SEQ_NO = 2**62
 # What the security plugin says when the system-index protection, not a role, refuses.
 BARRED = "no permissions for []"
+# A HEAD answer has no body: a 403 to it does not say what was refused.
+HEADLESS = "403 to a HEAD request, without a reason"
 RECHECK_SECONDS = 60.0
 
 
 def _barred(said: str) -> bool:
-    return said.endswith((BARRED, "no reason given"))
+    return said.endswith(BARRED)
 
 
 def _error_of(body: Any) -> Any:
@@ -184,7 +186,7 @@ class StateIndexAccess:
             error = _error_of(answer)
             if isinstance(error, dict):
                 return f"403 {error.get('type')}: {security_reason(str(error.get('reason', '')))}"
-            return "403 to a HEAD request: no reason given"
+            return HEADLESS
         for error in _inner_errors(answer):
             if isinstance(error, dict) and error.get("type") == "security_exception":
                 return f"403 security_exception: {security_reason(str(error.get('reason', '')))}"
@@ -205,14 +207,16 @@ class StateIndexAccess:
         if hidden is not None or not refused:
             return hidden
         index = self.index
-        named = [said for said in refused.values() if not _barred(said)]
-        if not named:
+        named = [said for said in refused.values() if not _barred(said) and said != HEADLESS]
+        barred = [said for said in refused.values() if _barred(said)]
+        if barred and not named:  # the HEAD requests were refused for the same reason, surely
             return (f"OpenSearch refuses flowstatus's user access to the state index {index} "
-                    f"({next(iter(refused.values()))}): it is a protected system index, which only the admin "
+                    f"({barred[0]}): it is a protected system index, which only the admin "
                     "certificate or a role with system:admin/system_index on it may use (with "
                     f"plugins.security.system_indices.permission.enabled: true); see {GUIDE}")
         missing = ", ".join(group.work for group in refused)
-        return (f"OpenSearch refuses flowstatus's user part of its work on the state index {index} ({named[0]}): "
+        said = named[0] if named else HEADLESS
+        return (f"OpenSearch refuses flowstatus's user part of its work on the state index {index} ({said}): "
                 f"its role lacks the permissions to {missing}; grant the role of {GUIDE}")
 
     def _hiding(self, refused: Mapping[PermissionGroup, str], visible: int | None) -> str | None:
