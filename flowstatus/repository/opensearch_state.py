@@ -333,8 +333,8 @@ class OpenSearchStateRepository(StateRepository):
             return WriteResult(Outcome.CONFLICT, error=item["error"].get("reason"))
         if access_refusal(status, item) is not None:
             # Nothing was written: re-send once an operator grants the access (/_ready says what is missing).
-            return WriteResult(Outcome.UNAVAILABLE, error="OpenSearch refuses flowstatus's user access to the state "
-                                                          "index; /_ready says why")
+            return WriteResult(Outcome.UNAVAILABLE, error="OpenSearch refuses flowstatus access to the state index; "
+                                                          "/_ready says why")
         error = item.get("error") or {}
         outcome = Outcome.UNAVAILABLE if status in UNAVAILABLE_STATUSES else Outcome.FAILED
         return WriteResult(outcome, error=f"{error.get('type')}: {error.get('reason')}")

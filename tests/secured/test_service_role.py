@@ -26,6 +26,7 @@ from tests.conftest import new_id
 from tests.e2e.conftest import serving
 from tests.secured.conftest import STATE_INDEX, Secured, assert_secret_free, secrets_of, service_role
 from tests.secured.flows import (
+    BULK,
     STATUS,
     events,
     http,
@@ -128,3 +129,27 @@ def test_without_the_management_group_an_admin_makes_the_index_and_the_rest_work
     client = create_app(secured.user_settings("partial")).test_client()
     assert client.get("/_ready").status_code == 200
     work_through_client(client)
+
+
+REFUSED = "OpenSearch refuses flowstatus access to the state index; /_ready says why"
+
+
+def test_events_refused_per_item_answer_503_without_naming_the_user(secured: Secured) -> None:
+    # Allowed to send a bulk, not to index documents: OpenSearch answers 200 and refuses each item.
+    secured.put_role("flowstatus_partial", role_without(PermissionGroup("", index=("indices:data/write/index",))),
+                     ["partial"])
+    answer = create_app(secured.user_settings("partial")).test_client().post(
+        BULK, data=events(new_id()), content_type="application/x-ndjson")
+    assert answer.status_code == 200
+    items = [next(iter(item.values())) for item in answer.get_json()["items"]]
+    assert items[0]["status"] == 503 and items[0]["error"]["reason"] == REFUSED, items[0]
+    assert "partial" not in answer.get_data(as_text=True)
+
+
+def test_reads_refused_per_document_answer_503(secured: Secured) -> None:
+    # A multi-get answers 200 and refuses each document when the index-level permission is missing.
+    secured.put_role("flowstatus_partial", role_without(PermissionGroup("", index=("indices:data/read/mget*",))),
+                     ["partial"])
+    answer = create_app(secured.user_settings("partial")).test_client().post(
+        BULK, data=events(new_id()), content_type="application/x-ndjson")
+    assert (answer.status_code, answer.get_json()) == (503, {"error": REFUSED})
