@@ -36,12 +36,16 @@ def create_app(
     :func:`flowstatus.settings.load_settings`, the environment), with
     ``repository`` and ``search`` replacing the OpenSearch adapters when
     given.  Building the app opens no connection; an unusable users file
-    raises :class:`~flowstatus.services.passwords.UsersFileError` here, at
-    start, not on a request.
+    raises :class:`~flowstatus.services.passwords.UsersFileError`, and an
+    unusable OpenSearch CA bundle, client certificate, key or credential file
+    :class:`~flowstatus.repository.errors.StoreSettingsError`, here, at start,
+    not on a request.  What OpenSearch itself refuses (a CA that did not sign
+    its certificate, missing permissions) ``/_ready`` says.
     """
     if components is None:
         components = Components(settings or load_settings(), repository=repository, search=search)
     components.authenticator  # noqa: B018 - built now, so a bad users file stops the start
+    components.repository  # noqa: B018 - built now (its clients read the TLS and credential files)
     app = Flask(__name__, static_folder="ui/static", template_folder="ui/templates")
     # Keep "//" and trailing slashes as sent: OpenSearch does not redirect.
     app.url_map.merge_slashes = False

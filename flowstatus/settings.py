@@ -27,6 +27,10 @@ class Settings:
     opensearch_hosts: tuple[str, ...] = ("http://127.0.0.1:9200",)
     opensearch_username: str | None = None
     opensearch_password: str | None = field(default=None, repr=False)
+    # Files read whenever a process builds its OpenSearch client (each new
+    # worker), so replacing them and reloading rotates the credentials.
+    opensearch_username_file: str | None = None
+    opensearch_password_file: str | None = None
     opensearch_verify_certs: bool = True
     opensearch_ca_certs: str | None = None
     opensearch_client_cert: str | None = None

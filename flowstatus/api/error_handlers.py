@@ -29,7 +29,9 @@ from flowstatus.repository.errors import (
     MappingConflict,
     SearchIndexMissing,
     SearchRejected,
+    StoreAccessRefused,
     StoreError,
+    StoreTLSError,
     StoreUnavailable,
 )
 from flowstatus.services.authentication import RepeatedProxyHeader
@@ -84,6 +86,12 @@ def as_api_error(exc: Exception, *, retry_after: int | None = None, where: str |
         log.error("%s", exc)
         return PluginError(503, "The state index's mapping is not the Flow Framework's; writes wait for "
                                 "`flowstatus init-index --repair`", {"Retry-After": _retry_after(retry_after)})
+    if isinstance(exc, (StoreAccessRefused, StoreTLSError)):
+        # flowstatus's own access to OpenSearch, not the caller's: the caller can only retry later.
+        log.warning("%s", exc)
+        what = "refuses flowstatus access to the state index" if isinstance(exc, StoreAccessRefused) else (
+            "cannot be reached over TLS")
+        return PluginError(503, f"OpenSearch {what}; /_ready says why", {"Retry-After": _retry_after(retry_after)})
     if isinstance(exc, StoreUnavailable):
         log.warning("state store unavailable: %s", exc)
         return PluginError(503, "OpenSearch is unavailable, retry later", {"Retry-After": _retry_after(retry_after)})

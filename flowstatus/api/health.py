@@ -9,7 +9,7 @@ from flowstatus.api.components import components
 from flowstatus.api.openapi import documented, json_content
 from flowstatus.api.response import json_response
 from flowstatus.domain.access import Permission
-from flowstatus.repository.errors import StoreError
+from flowstatus.repository.errors import StoreAccessRefused, StoreError, StoreTLSError
 from flowstatus.schemas.responses import ReadySchema
 
 bp = Blueprint("health", __name__)
@@ -31,12 +31,16 @@ def health() -> Response:
 })
 def ready() -> Response:
     """200 when a status read and an event write would succeed now (OpenSearch answers, the state
-    index exists, its shard has the active copies reads and writes need), else 503 with the reason
-    and Retry-After."""
+    index exists, its shard has the active copies reads and writes need, OpenSearch lets flowstatus's
+    user read, search and write it), else 503 with the reason and Retry-After.  Reasons name what
+    is missing, never a credential."""
+    reason: str | None
     try:
         readiness = components().repository.readiness()
+    except (StoreTLSError, StoreAccessRefused) as exc:  # configuration an operator must fix: say what
+        reason = str(exc)
     except StoreError:
-        reason: str | None = "OpenSearch is unavailable"
+        reason = "OpenSearch is unavailable"
     else:
         reason = readiness.reason
     if reason is None:

@@ -26,10 +26,20 @@ def settings_or_exit() -> Settings:
 
 
 def components(settings: Settings | None = None) -> Components:
-    """The collaborators, as the server builds them (access policy, metrics and all)."""
-    from flowstatus.composition import Components
+    """The collaborators, as the server builds them (access policy, metrics and all).
 
-    return Components(settings or settings_or_exit())
+    The OpenSearch clients are built now: an unusable CA bundle, client
+    certificate or credential file ends the command with its message (exit 1).
+    """
+    from flowstatus.composition import Components
+    from flowstatus.repository.errors import StoreSettingsError
+
+    built = Components(settings or settings_or_exit())
+    try:
+        built.repository  # noqa: B018 - builds the clients, which read the TLS and credential files
+    except StoreSettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    return built
 
 
 def ensure_index(built: Components) -> str:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from flowstatus.cli.common import ensure_index, settings_or_exit
+from flowstatus.cli.common import components, ensure_index, settings_or_exit
 from flowstatus.server.gunicorn import WORKER_CLASSES, ServerOptions, default_workers, shared_metrics
 from flowstatus.server.gunicorn import serve as run_server
 from flowstatus.settings import Settings
+
+if TYPE_CHECKING:
+    from flowstatus.composition import Components
 
 EXAMPLE_ID = "8xL8bowB8y25Tqfenm50"
 UI_PATH = "/_flowstatus/ui"
@@ -62,14 +66,15 @@ def serve(host: str, port: int, workers: int, worker_class: str, threads: int, w
                                              settings.proxy_backend_roles_header))
     with shared_metrics():
         from flowstatus.app import create_app
-        from flowstatus.composition import Components
 
+        built = components(settings)
         if init:
-            click.echo(f"state index {ensure_index(Components(settings))}", err=True)
+            click.echo(f"state index {ensure_index(built)}", err=True)
+        _report_readiness(built)
 
         def announce() -> None:
             url = f"{options.url}/_plugins/_flow_framework/workflow/{EXAMPLE_ID}/_status?pretty"
-            hosts = ", ".join(settings.opensearch_hosts)
+            hosts = ", ".join(_without_credentials(h) for h in settings.opensearch_hosts)
             click.echo(f"\nflowstatus is serving on {options.url} (OpenSearch: {hosts})", err=True)
             click.echo(f"status page: {options.url}{UI_PATH}", err=True)
             click.echo(f"try:  curl -s '{url}'\n", err=True)
@@ -84,6 +89,38 @@ def serve(host: str, port: int, workers: int, worker_class: str, threads: int, w
 
         run_server(lambda: create_app(settings), options, on_ready=announce, on_reload=reload_users)
     sys.exit(0)
+
+
+def _without_credentials(url: str) -> str:
+    """``url`` without a ``user:password@`` part, for printing."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme}{sep}{rest.rpartition('@')[2]}" if sep else url
+
+
+def _report_readiness(built: Components) -> None:
+    """Say at start whether flowstatus can do its work on the state index, and why not.
+
+    A TLS handshake that fails (a CA bundle that did not sign OpenSearch's
+    certificate, a refused client certificate) ends the start (exit 1): it
+    will not fix itself.  Anything OpenSearch can change later (it is down,
+    the index is missing, a permission is not granted yet) is a warning:
+    the server starts and ``/_ready`` answers 503 with the same reason.
+    """
+    from flowstatus.repository.errors import StoreError, StoreTLSError
+
+    index = built.settings.state_index
+    try:
+        readiness = built.repository.readiness()
+    except StoreTLSError as exc:
+        raise click.ClickException(str(exc)) from None
+    except StoreError as exc:
+        click.secho(f"WARNING: {exc}; /_ready answers 503 until this is fixed", fg="yellow", err=True)
+        return
+    if readiness.ready:
+        click.echo(f"state index {index}: ready (flowstatus may read, search and write it)", err=True)
+    else:
+        click.secho(f"WARNING: state index {index} is not ready: {readiness.reason}; /_ready answers 503 "
+                    "until this is fixed", fg="red", bold=True, err=True)
 
 
 def _check_front_door(settings: Settings, host: str, insecure: bool) -> None:

@@ -18,6 +18,31 @@ class StoreUnavailable(StoreError):
     """OpenSearch could not be reached, timed out, or is overloaded; retrying may succeed."""
 
 
+class StoreTLSError(StoreUnavailable):
+    """The TLS handshake with OpenSearch failed: its certificate could not be verified with the
+    configured CA bundle, it refused flowstatus's client certificate, or no TLS answered.
+
+    A configuration problem more than an outage: ``flowstatus serve`` stops at start on it.
+    """
+
+
+class StoreAccessRefused(StoreUnavailable):
+    """OpenSearch refuses flowstatus's own credentials (401) or permissions on the state index (403
+    ``security_exception``), or hides the index from them.
+
+    The message says what was refused and never holds a credential.  Retrying
+    succeeds once an operator grants the access (docs/secured-cluster.md).
+    """
+
+
+class StoreSettingsError(ValueError):
+    """The OpenSearch connection settings cannot be used: a CA bundle, client certificate, key,
+    user name or password file is missing, unreadable or not what it should be.
+
+    Raised when a client is built, before any connection; names the variable, never a secret.
+    """
+
+
 class IndexMissing(StoreError):
     """The state index does not exist."""
 

@@ -9,7 +9,8 @@ machine.  Status reads are the hot path, so that difference is a large part
 of what a read costs (see docs/benchmarks.md).
 
 Behaviour kept from opensearch-py's urllib3 connection: TLS with the same
-options (CA bundle, client certificate, ``verify_certs``), HTTP Basic
+options (a given ``ssl_context``, or a CA bundle, client certificate and
+``verify_certs``), HTTP Basic
 credentials, the same exceptions (``ConnectionError``, ``ConnectionTimeout``,
 ``SSLError``, ``TransportError`` subclasses by status), ``ignore``, and
 warnings from ``Warning`` headers.  A request on a kept-alive socket that the
@@ -97,6 +98,7 @@ class LeanConnection(Connection):  # type: ignore[misc]
         client_key: str | None = None,
         pool_maxsize: int | None = None,
         headers: dict[str, str] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(host=host, port=port, use_ssl=use_ssl, headers=headers, **kwargs)
@@ -104,7 +106,9 @@ class LeanConnection(Connection):  # type: ignore[misc]
             pair = ":".join(http_auth) if isinstance(http_auth, (tuple, list)) else str(http_auth)
             self.headers["authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
         self.headers["connection"] = "keep-alive"
-        self._context = _ssl_context(verify_certs, ca_certs, client_cert, client_key) if self.use_ssl else None
+        self._context: ssl.SSLContext | None = None
+        if self.use_ssl:
+            self._context = ssl_context or _ssl_context(verify_certs, ca_certs, client_cert, client_key)
         self._idle: list[socket.socket] = []
         self._max_idle = pool_maxsize or 10
         self._lock = threading.Lock()
@@ -217,7 +221,9 @@ class LeanConnection(Connection):  # type: ignore[misc]
                 if not data:
                     if reused and not received:
                         raise StaleConnection("the kept-alive connection was closed by OpenSearch")
-                    raise OSError("OpenSearch closed the connection before its answer was complete")
+                    # http.client's words, which the error translation recognises (an https port answering http).
+                    raise OSError("Remote end closed connection without response" if not received else
+                                  "OpenSearch closed the connection before its answer was complete")
                 received = True
                 parser.feed_data(data)
         except (ConnectionResetError, BrokenPipeError) as exc:

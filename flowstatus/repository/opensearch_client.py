@@ -6,6 +6,7 @@ are the only code that imports opensearch-py.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,12 +18,21 @@ from opensearchpy import exceptions as os_exc
 
 from flowstatus.observability import metrics
 from flowstatus.observability.request_context import request_id
-from flowstatus.repository.errors import StoreError, StoreUnavailable
+from flowstatus.repository.errors import StoreAccessRefused, StoreError, StoreTLSError, StoreUnavailable
 from flowstatus.repository.lean_connection import LeanConnection
+from flowstatus.repository.opensearch_credentials import basic_auth, tls_context
 from flowstatus.settings import Settings
 
 # Statuses that mean "the cluster cannot serve this now", worth a retry later.
 UNAVAILABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
+GUIDE = "docs/secured-cluster.md"
+CREDENTIALS_REFUSED = (
+    "OpenSearch refuses flowstatus's credentials (401 Unauthorized): check OPENSEARCH_USERNAME and its password "
+    "(OPENSEARCH_PASSWORD or OPENSEARCH_PASSWORD_FILE), or the client certificate (OPENSEARCH_CLIENT_CERT)"
+)
+# The security plugin names the user and its roles after what it refused; flowstatus
+# repeats only what was refused (answers such as /_ready are public).
+_USER_PART = re.compile(r"\s*(and )?User \[.*$", re.DOTALL)
 
 
 class OrjsonSerializer(JSONSerializer):  # type: ignore[misc]
@@ -67,20 +77,18 @@ def build_client(settings: Settings, *, for_writes: bool = False) -> OpenSearch:
     per-thread round robin, every write went to it first and paid the whole
     timeout plus a read-back (tests/reliability/test_slow_node.py).
 
-    Requests go over :class:`~flowstatus.repository.lean_connection.LeanConnection`
-    rather than urllib3: the same behaviour, a fraction of the CPU.
+    TLS trust, the client certificate and the credentials are read from
+    their files now (:mod:`.opensearch_credentials`); an unusable file raises
+    :class:`~flowstatus.repository.errors.StoreSettingsError`.  No connection
+    is opened.  Requests go over
+    :class:`~flowstatus.repository.lean_connection.LeanConnection` rather
+    than urllib3: the same behaviour, a fraction of the CPU.
     """
     retries = 0 if for_writes else len(settings.opensearch_hosts) - 1
-    auth = None
-    if settings.opensearch_username is not None:
-        auth = (settings.opensearch_username, settings.opensearch_password or "")
     return OpenSearch(
         hosts=list(settings.opensearch_hosts),
-        http_auth=auth,
-        verify_certs=settings.opensearch_verify_certs,
-        ca_certs=settings.opensearch_ca_certs,
-        client_cert=settings.opensearch_client_cert,
-        client_key=settings.opensearch_client_key,
+        http_auth=basic_auth(settings),
+        ssl_context=tls_context(settings),
         timeout=settings.request_timeout,
         pool_maxsize=settings.pool_size,  # opensearch-py ignores `maxsize`: one connection per pool
         serializer=OrjsonSerializer(),
@@ -95,15 +103,27 @@ def build_client(settings: Settings, *, for_writes: bool = False) -> OpenSearch:
 def translated(operation: str = "other") -> Iterator[None]:
     """Time one OpenSearch call and turn opensearch-py exceptions into the port's.
 
-    Nothing transport-specific leaks out of the repository.
+    Nothing transport-specific leaks out of the repository.  A failed TLS
+    handshake raises :class:`~flowstatus.repository.errors.StoreTLSError`,
+    refused credentials or permissions :class:`~flowstatus.repository.errors.StoreAccessRefused`.
     """
     started = time.perf_counter()
     try:
         yield
+    except os_exc.SSLError as exc:
+        metrics.OPENSEARCH_ERRORS.labels(operation, "tls").inc()
+        raise StoreTLSError(tls_failure(str(exc.error))) from exc
     except os_exc.ConnectionError as exc:  # includes ConnectionTimeout
         metrics.OPENSEARCH_ERRORS.labels(operation, "unavailable").inc()
-        raise StoreUnavailable(f"OpenSearch is unreachable: {exc.error}") from exc
+        hint = ""
+        if "Remote end closed connection without response" in str(exc.error):
+            hint = " (an https server closes plain http connections: should OPENSEARCH_URL start with https://?)"
+        raise StoreUnavailable(f"OpenSearch is unreachable: {exc.error}{hint}") from exc
     except os_exc.TransportError as exc:
+        refusal = access_refusal(exc.status_code, exc.info)
+        if refusal is not None:
+            metrics.OPENSEARCH_ERRORS.labels(operation, "refused").inc()
+            raise StoreAccessRefused(refusal) from exc
         if exc.status_code in UNAVAILABLE_STATUSES:
             metrics.OPENSEARCH_ERRORS.labels(operation, "unavailable").inc()
             raise StoreUnavailable(f"OpenSearch answered {exc.status_code}: {exc.error}") from exc
@@ -113,3 +133,42 @@ def translated(operation: str = "other") -> Iterator[None]:
         metrics.OPENSEARCH_LATENCY.labels(operation).observe(time.perf_counter() - started)
 
 
+
+
+def tls_failure(error: str) -> str:
+    """What a failed TLS handshake with OpenSearch means, from the SSL library's words."""
+    if "CERTIFICATE_VERIFY_FAILED" in error:
+        return (f"OpenSearch's TLS certificate cannot be verified ({error}): OPENSEARCH_CA_CERTS must name the CA "
+                "bundle that signed it, and the certificate must name the host of OPENSEARCH_URL")
+    if "WRONG_VERSION_NUMBER" in error or "record layer failure" in error:
+        return f"OpenSearch does not answer TLS ({error}): is OPENSEARCH_URL https:// on a port that serves http?"
+    if "alert" in error.lower():
+        return (f"OpenSearch refused the TLS handshake ({error}): check the client certificate "
+                "(OPENSEARCH_CLIENT_CERT, OPENSEARCH_CLIENT_KEY) and that OpenSearch trusts its CA")
+    return f"TLS with OpenSearch failed ({error})"
+
+
+def security_reason(reason: str) -> str:
+    """OpenSearch's ``security_exception`` reason without the user name and roles that follow it."""
+    return _USER_PART.sub("", reason).strip() or "no reason given"
+
+
+def access_refusal(status: object, body: object) -> str | None:
+    """The message for an answer that refuses flowstatus's credentials or permissions, else ``None``.
+
+    401; 403 with a ``security_exception`` or no body at all (HEAD).  A 403
+    for another reason (a ``cluster_block_exception``: a read-only index) is
+    not a refusal of access.
+    """
+    if status == 401:
+        return CREDENTIALS_REFUSED
+    if status != 403:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and error.get("type") == "security_exception":
+        said = f"security_exception: {security_reason(str(error.get('reason', '')))}"
+    elif not body:
+        said = "no reason given"
+    else:
+        return None
+    return f"OpenSearch refuses flowstatus's user access to the state index (403 {said}); see {GUIDE}"

@@ -24,7 +24,7 @@ from opensearchpy import OpenSearch
 from opensearchpy import exceptions as os_exc
 
 from flowstatus.repository.errors import SearchIndexMissing, SearchRejected, StoreError, StoreUnavailable
-from flowstatus.repository.opensearch_client import UNAVAILABLE_STATUSES, build_client, translated
+from flowstatus.repository.opensearch_client import UNAVAILABLE_STATUSES, access_refusal, build_client, translated
 from flowstatus.repository.port import StateSearch
 from flowstatus.settings import Settings
 
@@ -85,6 +85,8 @@ class OpenSearchStateSearch(StateSearch):
         """What ``exc`` means for the caller, or ``None`` to let :func:`translated` decide."""
         if isinstance(exc, os_exc.ConnectionError) or not isinstance(exc.status_code, int):
             return None
+        if access_refusal(exc.status_code, exc.info) is not None:
+            return None  # flowstatus's own access, not the caller's body: never passed on as OpenSearch's answer
         info: dict[str, Any] = exc.info if isinstance(exc.info, dict) else {}
         found = info.get("error")
         error: dict[str, Any] = found if isinstance(found, dict) else {}

@@ -24,9 +24,11 @@ from flowstatus.repository.errors import (
     DocumentMissing,
     IndexMissing,
     MappingConflict,
+    StoreAccessRefused,
     StoreUnavailable,
 )
-from flowstatus.repository.opensearch_client import UNAVAILABLE_STATUSES, build_client, translated
+from flowstatus.repository.opensearch_access import StateIndexAccess
+from flowstatus.repository.opensearch_client import UNAVAILABLE_STATUSES, access_refusal, build_client, translated
 from flowstatus.repository.opensearch_repair import Progress, repair
 from flowstatus.repository.port import (
     Create,
@@ -103,6 +105,7 @@ class OpenSearchStateRepository(StateRepository):
         self._nested_limit: int | None = None
         self._mget_path = f"/{quote(index, safe='')}/_mget"
         self._reads: Rounds[tuple[str, str | None], Lookup] = Rounds(self._read_round, max_items=READS_PER_ROUND)
+        self.access = StateIndexAccess(client, index, self.write_alias)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenSearchStateRepository:
@@ -122,17 +125,27 @@ class OpenSearchStateRepository(StateRepository):
         return f"{self.index}{WRITE_ALIAS_SUFFIX}"
 
     def ensure_index(self) -> IndexReport:
+        """See :meth:`StateRepository.ensure_index`.
+
+        An index that is already current with its write alias is only read
+        (its mapping and alias), so a user who may not create or change the
+        index (docs/secured-cluster.md) still writes to one made for it.
+        """
         body = {"settings": CREATE_SETTINGS, "mappings": MAPPING, "aliases": {self.write_alias: {}}}
         with translated("ensure_index"):
             try:
-                self.client.indices.create(index=self.index, body=body)
-                report = IndexReport.CREATED
-            except os_exc.RequestError as exc:
-                if exc.error != "resource_already_exists_exception":
-                    raise
                 report = self._upgrade()
-                if not self.client.indices.exists_alias(index=self.index, name=self.write_alias):
-                    self.client.indices.put_alias(index=self.index, name=self.write_alias)
+            except os_exc.NotFoundError:
+                try:
+                    self.client.indices.create(index=self.index, body=body)
+                    report = IndexReport.CREATED
+                except os_exc.RequestError as exc:
+                    if exc.error != "resource_already_exists_exception":
+                        raise
+                    report = self._upgrade()  # another creator won the race
+            if report is not IndexReport.CREATED and not self.client.indices.exists_alias(
+                    index=self.index, name=self.write_alias):
+                self.client.indices.put_alias(index=self.index, name=self.write_alias)
         self._index_ready = True
         return report
 
@@ -190,20 +203,30 @@ class OpenSearchStateRepository(StateRepository):
         return self._nested_limit
 
     def readiness(self) -> Readiness:
+        """See :meth:`StateRepository.readiness`; also whether OpenSearch lets flowstatus's user read,
+        search and write the index (:class:`~.opensearch_access.StateIndexAccess`), which on a
+        secured cluster it may refuse or silently hide."""
+        try:
+            reason = self._shard_readiness()
+        except StoreAccessRefused as exc:
+            return Readiness(self.access.problem() or str(exc))
+        return Readiness(reason or self.access.problem())
+
+    def _shard_readiness(self) -> str | None:
         if not self.index_exists():
-            return Readiness("the state index does not exist")
+            return "the state index does not exist"
         with translated("health"):
             # No wait_for_* parameter: the state now, never a wait.
             health = self.client.cluster.health(index=self.index)
         if health.get("status") == "red" or not health.get("active_primary_shards"):
-            return Readiness("the primary copy of the state index's shard is not active")
+            return "the primary copy of the state index's shard is not active"
         needed = self.wait_for_active_shards
         if needed == "all" and health.get("status") != "green":
-            return Readiness("writes wait for all copies of the state index's shard, and not all are active")
+            return "writes wait for all copies of the state index's shard, and not all are active"
         if needed.isdigit() and int(health.get("active_shards", 0)) < int(needed):
-            return Readiness(f"writes wait for {needed} active copies of the state index's shard, "
-                             f"{health.get('active_shards', 0)} are active")
-        return Readiness()
+            return (f"writes wait for {needed} active copies of the state index's shard, "
+                    f"{health.get('active_shards', 0)} are active")
+        return None
 
     # -- reads -----------------------------------------------------------------
 
@@ -245,12 +268,18 @@ class OpenSearchStateRepository(StateRepository):
         for doc in body["docs"]:
             if _error_type(doc) == "index_not_found_exception":
                 raise IndexMissing(self.index)
+            refusal = access_refusal(403, doc) if "error" in doc else None
+            if refusal is not None:
+                metrics.OPENSEARCH_ERRORS.labels("mget", "refused").inc()
+                raise StoreAccessRefused(refusal)
             if "error" in doc:
                 # A multi-get answers 200 and reports a shard that cannot answer
                 # now (recovering, its node gone, overloaded) per document.
                 metrics.OPENSEARCH_ERRORS.labels("mget", "unavailable").inc()
                 raise StoreUnavailable(f"OpenSearch cannot read {doc['_id']!r} now: {doc['error']}")
             found[doc["_id"]] = self._versioned(doc) if doc.get("found") else None
+        if None in found.values():
+            self.access.ensure_visible()
         return found
 
     @staticmethod
@@ -320,6 +349,10 @@ class OpenSearchStateRepository(StateRepository):
             return WriteResult(Outcome.DONE, item.get("_seq_no"), item.get("_primary_term"))
         if status == 409:
             return WriteResult(Outcome.CONFLICT, error=item["error"].get("reason"))
+        if access_refusal(status, item) is not None:
+            # Nothing was written: re-send once an operator grants the access (/_ready says what is missing).
+            return WriteResult(Outcome.UNAVAILABLE, error="OpenSearch refuses flowstatus access to the state index; "
+                                                          "/_ready says why")
         error = item.get("error") or {}
         outcome = Outcome.UNAVAILABLE if status in UNAVAILABLE_STATUSES else Outcome.FAILED
         return WriteResult(outcome, error=f"{error.get('type')}: {error.get('reason')}")

@@ -130,10 +130,13 @@ class StateRepository(abc.ABC):
 
     @abc.abstractmethod
     def readiness(self) -> Readiness:
-        """Whether reads and writes of states would succeed now: the index exists and enough
-        copies of its shard are active for a read and for a write (``wait_for_active_shards``).
+        """Whether reads and writes of states would succeed now: the index exists, enough
+        copies of its shard are active for a read and for a write (``wait_for_active_shards``),
+        and the store lets flowstatus read, search and write it (on a secured cluster it may
+        refuse, or hide the index).
 
-        Raises :class:`~flowstatus.repository.errors.StoreUnavailable` when the
+        Raises :class:`~flowstatus.repository.errors.StoreTLSError` when the TLS handshake
+        fails, and :class:`~flowstatus.repository.errors.StoreUnavailable` when the
         store cannot be reached.
         """
 

@@ -47,6 +47,8 @@ class SettingsSchema(Schema):
     opensearch_hosts = _HostList(data_key="OPENSEARCH_URL")
     opensearch_username = fields.String(data_key="OPENSEARCH_USERNAME")
     opensearch_password = fields.String(data_key="OPENSEARCH_PASSWORD")
+    opensearch_username_file = fields.String(data_key="OPENSEARCH_USERNAME_FILE")
+    opensearch_password_file = fields.String(data_key="OPENSEARCH_PASSWORD_FILE")
     opensearch_verify_certs = fields.Boolean(data_key="OPENSEARCH_VERIFY_CERTS")
     opensearch_ca_certs = fields.String(data_key="OPENSEARCH_CA_CERTS")
     opensearch_client_cert = fields.String(data_key="OPENSEARCH_CLIENT_CERT")
@@ -103,6 +105,22 @@ class SettingsSchema(Schema):
     workflow_metrics_tenants = fields.Integer(
         data_key="FLOWSTATUS_WORKFLOW_METRICS_TENANTS", validate=validate.Range(min=0, max=100)
     )
+
+    @validates_schema
+    def _one_source_per_credential(self, data: dict[str, Any], **kwargs: Any) -> None:
+        # Two sources would leave it unclear which one a reload reads.
+        for name in ("username", "password"):
+            if data.get(f"opensearch_{name}") is not None and data.get(f"opensearch_{name}_file") is not None:
+                raise ValidationError(
+                    f"Set OPENSEARCH_{name.upper()} or OPENSEARCH_{name.upper()}_FILE, not both.",
+                    f"OPENSEARCH_{name.upper()}_FILE",
+                )
+        has_user = data.get("opensearch_username") is not None or data.get("opensearch_username_file") is not None
+        if data.get("opensearch_password_file") is not None and not has_user:
+            raise ValidationError(
+                "A password needs a user name: set OPENSEARCH_USERNAME or OPENSEARCH_USERNAME_FILE.",
+                "OPENSEARCH_PASSWORD_FILE",
+            )
 
     @validates_schema
     def _tenants_need_multi_tenancy(self, data: dict[str, Any], **kwargs: Any) -> None:
