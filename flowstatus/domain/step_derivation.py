@@ -120,10 +120,10 @@ class _Derivation:
             return _Judged(StepState.FAILED, source, "named by the workflow's error")
         if self.resources_done(step_id):
             return _Judged(StepState.COMPLETED, source)
-        if node is not None and workflow == State.COMPLETED.value:
-            return _Judged(StepState.COMPLETED, source, "the workflow completed, so every step of its template did")
         if node is not None and self.graph and descendants(self.graph, step_id) & self.started:
             return _Judged(StepState.COMPLETED, source, "a step that depends on it started")
+        if node is not None and workflow == State.COMPLETED.value:
+            return _Judged(StepState.COMPLETED, source, "the workflow completed, so every step of its template did")
         if workflow == State.PROVISIONING.value:
             if report is not None and report.started is not None:
                 return _Judged(StepState.RUNNING, source)

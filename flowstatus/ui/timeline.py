@@ -65,16 +65,25 @@ def _bounds(moment: Moment | None, fallback: int) -> tuple[int, int]:
     return earliest, latest
 
 
+def _kept(ms: int) -> str:
+    """A duration that never breaks across lines."""
+    return duration(ms).replace(" ", "\u00a0")
+
+
 def _words(step: Step, now_ms: int) -> tuple[str, str]:
     """What the duration column says, and the bar's tooltip."""
     if step.state is StepState.RUNNING and step.start is not None and step.start.earliest is not None:
-        took = f"{duration(now_ms - step.start.earliest)} so far"
-    elif (span := step.duration()) is not None:
-        shortest, longest = span
-        took = duration(longest) if shortest == longest else (
-            f"≤ {duration(longest)}" if shortest == 0 else f"{duration(shortest)} – {duration(longest)}")
+        latest = step.start.latest
+        span: tuple[int, int] | None = (now_ms - latest if latest is not None else 0, now_ms - step.start.earliest)
+        suffix = " so far"
     else:
-        took = ""
+        span, suffix = step.duration(), ""
+    took = ""
+    if span is not None:
+        shortest, longest = max(0, span[0]), max(0, span[1])
+        took = _kept(longest) if shortest == longest else (
+            f"≤\u00a0{_kept(longest)}" if shortest == 0 else f"{_kept(shortest)} – {_kept(longest)}")
+        took += suffix
     parts = [f"{step.id}: {step.state.value} ({step.source.value})"]
     for name, moment in (("start", step.start), ("end", step.end)):
         if moment is not None:

@@ -17,7 +17,7 @@ def test_exact_times_draw_a_solid_bar_at_their_place_on_the_axis() -> None:
                 start=Moment.exact(Basis.REPORTED, START + 1000), end=Moment.exact(Basis.REPORTED, START + 3000))
     (bar,) = timeline(workflow(done, end=START + 4000), now_ms=START + 9000).bars
     assert bar.solid == (250.0, 500.0) and bar.pale == ()
-    assert bar.took == "2.0 s"
+    assert bar.took == "2.0\u00a0s"
     assert "start reported by the engine" in bar.title
 
 
@@ -27,7 +27,7 @@ def test_bounded_times_are_pale_and_the_duration_says_at_most() -> None:
                 note="a step that depends on it started")
     (bar,) = timeline(workflow(noop, end=START + 2000), now_ms=START + 9000).bars
     assert bar.solid is None and bar.pale == ((0.0, WIDTH),)
-    assert bar.took == "≤ 2.0 s"
+    assert bar.took == "≤\u00a02.0\u00a0s"  # never broken across lines
     assert "a step that depends on it started" in bar.title
 
 
@@ -37,7 +37,7 @@ def test_a_running_step_reaches_now_and_pending_or_unknown_steps_have_no_bar() -
     unknown = Step("other", "noop", StepState.UNKNOWN, StepSource.UNKNOWN)
     drawn = timeline(workflow(running, pending, unknown), now_ms=START + 1500)
     assert drawn is not None and drawn.label == "0 – 1.5 s"
-    assert drawn.bars[0].solid == (0.0, WIDTH) and drawn.bars[0].took == "1.5 s so far"
+    assert drawn.bars[0].solid == (0.0, WIDTH) and drawn.bars[0].took == "1.5\u00a0s so far"
     assert [(b.solid, b.pale) for b in drawn.bars[1:]] == [(None, ()), (None, ())]
 
 
