@@ -22,7 +22,7 @@ from flowstatus.services.indexer import StatusIndexer
 from flowstatus.services.long_poll import StatusWatcher
 from flowstatus.services.scoped_search import ScopedSearch
 from flowstatus.services.status_reads import StatusReads
-from flowstatus.services.step_events import StepRecorder
+from flowstatus.services.step_events import Backoff, StepRecorder
 from flowstatus.services.step_observer import StepObserver
 from flowstatus.services.step_reads import Probe, ProbeReader, StepReads
 from flowstatus.services.workflow_census import WorkflowCensusTaker
@@ -134,7 +134,7 @@ class Components:
     @cached_property
     def step_recorder(self) -> StepRecorder:
         return StepRecorder(self.repository, self.step_store, policy=self.policy,
-                            retries=self.settings.conflict_retries)
+                            backoff=Backoff(retries=self.settings.conflict_retries))
 
     @cached_property
     def steps_watcher(self) -> StatusWatcher[Probe]:

@@ -8,8 +8,8 @@ adapters (``tests/contract/test_steps_contract.py``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from marshmallow import ValidationError
 
@@ -29,6 +29,7 @@ from flowstatus.repository.step_port import (
 from flowstatus.schemas.steps import GRAPH_FIELDS, dump_lease, dump_records, load_graph, load_lease, load_records
 
 PRIMARY_TERM = 1
+T = TypeVar("T")
 
 
 class _Documents:
@@ -49,6 +50,12 @@ class _Documents:
     def get(self, doc_id: str) -> tuple[dict[str, Any], Version] | None:
         found = (self.docs or {}).get(doc_id)
         return None if found is None else (found[0], Version(found[1], PRIMARY_TERM))
+
+    def get_many(self, ids: Iterable[str], load: Callable[[dict[str, Any], Version], T]) -> dict[str, T | None]:
+        """``load(source, version)`` of each document found (``None`` for the others), in one locked read."""
+        with self.lock:
+            found = {doc_id: self.get(doc_id) for doc_id in dict.fromkeys(ids)}
+        return {doc_id: None if doc is None else load(*doc) for doc_id, doc in found.items()}
 
     def put(self, doc_id: str, source: Mapping[str, Any], expected: Version | None) -> WriteResult:
         """Store ``source`` if the document is still at ``expected`` (``None``: absent); the index exists."""
@@ -76,12 +83,7 @@ class InMemoryStepStore(StepStore):
         return self._index.docs is not None
 
     def get_many(self, workflow_ids: Iterable[str]) -> dict[str, StoredRecords | None]:
-        out: dict[str, StoredRecords | None] = {}
-        with self._index.lock:
-            for workflow_id in dict.fromkeys(workflow_ids):
-                found = self._index.get(workflow_id)
-                out[workflow_id] = None if found is None else StoredRecords(_records(found[0]), found[1])
-        return out
+        return self._index.get_many(workflow_ids, lambda source, version: StoredRecords(_records(source), version))
 
     def write_many(self, puts: Sequence[PutRecords]) -> list[WriteResult]:
         if not puts:
@@ -155,12 +157,7 @@ class InMemoryTemplateStore(TemplateStore):
             self._index.put(workflow_id, source, current[1] if current else None)
 
     def get_many(self, workflow_ids: Iterable[str]) -> dict[str, StoredGraph | None]:
-        out: dict[str, StoredGraph | None] = {}
-        with self._index.lock:
-            for workflow_id in dict.fromkeys(workflow_ids):
-                found = self._index.get(workflow_id)
-                out[workflow_id] = None if found is None else _graph(graph_fields(found[0]), found[1])
-        return out
+        return self._index.get_many(workflow_ids, lambda source, version: _graph(graph_fields(source), version))
 
 
 def _graph(source: Mapping[str, Any], version: Version) -> StoredGraph:

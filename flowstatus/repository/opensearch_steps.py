@@ -18,7 +18,6 @@ from typing import Any
 
 from marshmallow import ValidationError
 from opensearchpy import OpenSearch
-from opensearchpy import exceptions as os_exc
 
 from flowstatus.domain.step_observations import Lease
 from flowstatus.repository.errors import StoreError, StoreUnavailable
@@ -68,17 +67,21 @@ class OpenSearchStepStore(StepStore):
         return f"{self.index}-writes"
 
     def ensure_index(self) -> IndexReport:
-        body = {"settings": CREATE_SETTINGS, "mappings": MAPPING, "aliases": {self.write_alias: {}}}
         with translated("ensure_index"):
-            try:
-                self.client.indices.create(index=self.index, body=body)
-                report = IndexReport.CREATED
-            except os_exc.RequestError as exc:
-                if exc.error != "resource_already_exists_exception":
-                    raise
-                report = self._bring_up_to_date()
+            report = IndexReport.CREATED if self._created() else self._bring_up_to_date()
         self._ready = True
         return report
+
+    def _created(self) -> bool:
+        """Create the index with its mapping and write alias; ``False`` if it exists already (a racing creator)."""
+        body = {"settings": CREATE_SETTINGS, "mappings": MAPPING, "aliases": {self.write_alias: {}}}
+        answer = self.client.indices.create(index=self.index, body=body, ignore=400)
+        error = answer.get("error")
+        if error is None:
+            return True
+        if isinstance(error, dict) and error.get("type") == "resource_already_exists_exception":
+            return False
+        raise StoreError(f"OpenSearch would not create {self.index}: {error}")
 
     def _bring_up_to_date(self) -> IndexReport:
         """Add the properties and alias an index made by an older flowstatus (or a racing creator) lacks."""

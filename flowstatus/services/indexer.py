@@ -37,9 +37,9 @@ from flowstatus.repository import (
     WriteOp,
     WriteResult,
 )
-from flowstatus.repository.errors import CorruptDocument, IndexMissing, StoreUnavailable
+from flowstatus.repository.errors import CorruptDocument, StoreUnavailable
 from flowstatus.repository.rounds import Rounds
-from flowstatus.services.step_events import StepRecorder, in_phases
+from flowstatus.services.step_events import StepRecorder, in_phases, read_states
 
 log = logging.getLogger(__name__)
 
@@ -225,10 +225,7 @@ class StatusIndexer:
         return results  # type: ignore[return-value]
 
     def _read(self, workflow_ids: list[str]) -> dict[str, Lookup]:
-        try:
-            return self.repository.get_many(workflow_ids)
-        except IndexMissing:
-            return dict.fromkeys(workflow_ids)
+        return read_states(self.repository, workflow_ids)
 
     def _attempt(
         self,

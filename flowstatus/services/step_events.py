@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import random
 import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from flowstatus.domain.access import ANONYMOUS, OPEN, AccessPolicy, Caller
 from flowstatus.domain.events import STEP_KINDS, Event
@@ -59,23 +61,46 @@ def in_phases(events: Sequence[Event], states: Apply, steps: Apply) -> list[Even
     return results  # type: ignore[return-value]
 
 
+def _positions(events: Sequence[Event]) -> dict[str, list[int]]:
+    """Where each workflow's events are in ``events``, in order."""
+    positions: defaultdict[str, list[int]] = defaultdict(list)
+    for i, event in enumerate(events):
+        positions[event.workflow_id].append(i)
+    return positions
+
+
+def read_states(states: StateRepository, workflow_ids: list[str]) -> dict[str, Lookup]:
+    """Realtime reads of ``workflow_ids``; a missing state index holds no state (each is ``None``)."""
+    try:
+        return states.get_many(workflow_ids)
+    except IndexMissing:
+        return dict.fromkeys(workflow_ids)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Re-reads after a version conflict: at most ``retries``, the wait before retry *n* uniform in
+    ``[0, min(cap, base * 2**n)]`` seconds."""
+
+    retries: int = 8
+    base: float = 0.01
+    cap: float = 0.25
+
+    def delay(self, attempt: int) -> float:
+        return random.uniform(0, min(self.cap, self.base * 2**attempt))
+
+
 class StepRecorder:
     """Applies step events to the companion index ``steps``, reading states from ``states``.
 
-    ``retries`` bounds the re-reads after a version conflict (the wait before
-    retry *n* is uniform in ``[0, min(backoff_cap, backoff_base * 2**n)]``
-    seconds); ``policy`` holds the plugin's access rules, as for state events.
+    ``policy`` holds the plugin's access rules, as for state events;
+    ``backoff`` paces the retries after a conflict.
     """
 
     def __init__(self, states: StateRepository, steps: StepStore, *, policy: AccessPolicy = OPEN,
-                 retries: int = 8, backoff_base: float = 0.01, backoff_cap: float = 0.25,
-                 clock: Callable[[], int] | None = None, sleep: Callable[[float], None] | None = None) -> None:
-        self.states = states
-        self.steps = steps
-        self.policy = policy
-        self.retries = retries
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
+                 backoff: Backoff = Backoff(), clock: Callable[[], int] | None = None,
+                 sleep: Callable[[float], None] | None = None) -> None:
+        self.states, self.steps, self.policy, self.backoff = states, steps, policy, backoff
         self.clock = clock or (lambda: time.time_ns() // 1_000_000)
         self.sleep = sleep or (lambda seconds: time.sleep(seconds))  # looked up per call: gevent patches it later
 
@@ -86,35 +111,26 @@ class StepRecorder:
         raises :class:`~flowstatus.repository.errors.StoreUnavailable` when
         OpenSearch cannot be reached at all (re-sending the batch is then safe).
         """
-        now = self.clock()
+        by_workflow = _positions(events)
         results: list[EventResult | None] = [None] * len(events)
-        by_workflow: dict[str, list[int]] = {}
-        for i, event in enumerate(events):
-            by_workflow.setdefault(event.workflow_id, []).append(i)
-        pending = list(by_workflow)
-        for attempt in range(self.retries + 1):
+        now, pending, retries = self.clock(), list(by_workflow), self.backoff.retries
+        for attempt in range(retries + 1):
             pending = self._attempt(events, caller, pending, by_workflow, results, now)
             if not pending:
                 break
-            if attempt < self.retries:
-                self.sleep(random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt)))
+            if attempt < retries:
+                self.sleep(self.backoff.delay(attempt))
         for workflow_id in pending:  # still conflicting after every retry
             for i in by_workflow[workflow_id]:
                 reason = f"Failed to record step {events[i].step_id} of {workflow_id}: still conflicting after " \
-                         f"{self.retries + 1} attempts"
+                         f"{retries + 1} attempts"
                 results[i] = EventResult(events[i], rejection=Rejection.CONFLICT, reason=reason)
         return results  # type: ignore[return-value]
-
-    def _states(self, workflow_ids: list[str]) -> dict[str, Lookup]:
-        try:
-            return self.states.get_many(workflow_ids)
-        except IndexMissing:
-            return dict.fromkeys(workflow_ids)
 
     def _attempt(self, events: Sequence[Event], caller: Caller, pending: list[str], by_workflow: dict[str, list[int]],
                  results: list[EventResult | None], now: int) -> list[str]:
         """Read, fold and write the ``pending`` workflows once; return those that conflicted."""
-        states, stored = self._states(pending), self.steps.get_many(pending)
+        states, stored = read_states(self.states, pending), self.steps.get_many(pending)
         puts: list[PutRecords] = []
         applied: dict[str, list[tuple[int, Result]]] = {}
         for workflow_id in pending:

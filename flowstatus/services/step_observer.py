@@ -35,9 +35,10 @@ from dataclasses import dataclass
 from flowstatus.domain.model import State
 from flowstatus.domain.step_observations import Lease, LeaseMove, Look, lease_decision, look
 from flowstatus.domain.steps import Sighting, StepRecords
-from flowstatus.repository.errors import IndexMissing, SearchIndexMissing, StoreError
+from flowstatus.repository.errors import SearchIndexMissing, StoreError
 from flowstatus.repository.port import Outcome, StateRepository, StateSearch, Versioned
 from flowstatus.repository.step_port import PutRecords, StepStore
+from flowstatus.services.step_events import read_states
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +131,7 @@ class StepObserver:
             self._looks.clear()
             return TickReport(observing=False)
         ids = list(dict.fromkeys([*self._provisioning(), *self._looks]))
-        try:
-            lookups = self.states.get_many(ids) if ids else {}
-        except IndexMissing:
-            lookups = {}
+        lookups = read_states(self.states, ids) if ids else {}
         seen = 0
         for workflow_id in ids:
             found = lookups.get(workflow_id)

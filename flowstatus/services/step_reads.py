@@ -10,17 +10,18 @@ template) say whether two reads can differ: the API's ETag is made of them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 
 from flowstatus.domain.access import Caller
 from flowstatus.domain.model import WorkflowState
 from flowstatus.domain.step_derivation import derive
 from flowstatus.domain.steps import WorkflowSteps
-from flowstatus.repository.errors import IndexMissing
 from flowstatus.repository.port import Lookup, StateRepository, Versioned
 from flowstatus.repository.step_port import StepStore, TemplateStore, Version
 from flowstatus.services.long_poll import TIMED_OUT, StatusWatcher, TooManyWaiters
 from flowstatus.services.status_reads import StatusReads
+from flowstatus.services.step_events import read_states
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,7 @@ class ProbeReader:
 
     def get_many(self, workflow_ids: Iterable[str]) -> dict[str, Probe]:
         ids = list(workflow_ids)
-        try:
-            states = self.states.get_many(ids)
-        except IndexMissing:
-            states = dict.fromkeys(ids)
-        records = self.steps.get_many(ids)
+        states, records = read_states(self.states, ids), self.steps.get_many(ids)
         return {i: Probe(states.get(i), (r.version if (r := records.get(i)) else None)) for i in ids}
 
 
@@ -93,15 +90,11 @@ class StepReads:
         ``current`` is returned when it already holds, when time runs out, or
         when the process is at its waiter cap.  Raises as :meth:`read` does.
         """
-        if settled(Probe(current.state, current.records)) or timeout <= 0:
-            return current
-        try:
-            found = self.watcher.wait(workflow_id, settled, timeout)
-        except TooManyWaiters:
-            return current
-        if found is TIMED_OUT:
-            return current
-        return self.read(workflow_id, caller)
+        if not settled(Probe(current.state, current.records)) and timeout > 0:
+            with suppress(TooManyWaiters):
+                if self.watcher.wait(workflow_id, settled, timeout) is not TIMED_OUT:
+                    return self.read(workflow_id, caller)
+        return current
 
     def overview(self, states: Mapping[str, WorkflowState]) -> dict[str, WorkflowSteps]:
         """The steps of several workflows the caller may already see (the status page's rows): two multi-gets."""

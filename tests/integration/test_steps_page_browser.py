@@ -8,7 +8,6 @@ Uses the browser fixtures of test_status_page_browser.py (Debian's
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -146,9 +145,4 @@ def test_a_screenshot_of_the_timeline(page: Any, live_server: str, components: C
     seed(components, raw)
     page.goto(f"{live_server}{UI}/workflow/{WORKFLOW}")
     page.wait_for_selector("#timeline")
-    shot = page.screenshot(full_page=True)
-    assert shot.startswith(b"\x89PNG\r\n\x1a\n") and len(shot) > 10_000
-    (tmp_path / "steps-timeline.png").write_bytes(shot)
-    print(f"\nscreenshot of the step timeline: {tmp_path / 'steps-timeline.png'}")
-    if os.environ.get("FLOWSTATUS_UPDATE_SCREENSHOT"):  # refresh the documented picture on purpose only
-        SCREENSHOT.write_bytes(shot)
+    shared.keep_screenshot(page, tmp_path, SCREENSHOT)

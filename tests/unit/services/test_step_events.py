@@ -13,7 +13,7 @@ from flowstatus.domain.outcomes import Rejection, Result
 from flowstatus.repository.memory import InMemoryStateRepository
 from flowstatus.repository.memory_steps import InMemoryStepStore
 from flowstatus.services.indexer import StatusIndexer
-from flowstatus.services.step_events import StepRecorder
+from flowstatus.services.step_events import Backoff, StepRecorder
 
 ALICE = Caller(User("alice", ("team-a",)))
 MALLORY = Caller(User("mallory", ("team-b",)))
@@ -82,7 +82,7 @@ def test_steps_follow_the_plugins_access_rules(stores: Stores) -> None:
 
 
 def test_concurrent_writers_of_one_workflow_lose_no_step(stores: Stores) -> None:
-    writer = indexer(stores, backoff_base=0.001, backoff_cap=0.01, retries=50)
+    writer = indexer(stores, backoff=Backoff(retries=50, base=0.001, cap=0.01))
     writer.apply(started())
     failures: list[object] = []
 
