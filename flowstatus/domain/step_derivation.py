@@ -270,5 +270,6 @@ def derive(state: WorkflowState, graph: StepGraph | None, records: StepRecords |
         provision_end_time=state.provision_end_time,
         listed_from="template" if graph is not None else "events",
         steps=derivation.steps(),
+        error=state.error,
     )
 

@@ -196,6 +196,7 @@ class WorkflowSteps:
     provision_end_time: int | None
     listed_from: str
     steps: tuple[Step, ...]
+    error: str | None = None
 
     @property
     def running(self) -> tuple[Step, ...]:

@@ -68,6 +68,7 @@ class StepsSchema(Schema):
 
     workflow_id = fields.String(required=True)
     state = _nullable(metadata={"description": "The workflow's state, as `_status` shows it."})
+    error = _nullable(metadata={"description": "The workflow's error, as `_status` shows it."})
     provision_start_time = _millis("When provisioning started, as the state records it")
     provision_end_time = _millis("When provisioning ended, as the state records it")
     listed_from = fields.String(required=True, metadata={"enum": ["template", "events"], "description":

@@ -91,6 +91,7 @@ def test_a_failing_step_is_shown_failed_with_the_plugins_error(plugin: Plugin, c
     answer = until(lambda: steps_of(client, workflow_id)[0], lambda body: body["state"] == "FAILED")
     steps = {s["id"]: s for s in answer["steps"]}
     assert "already exists during step dup, restStatus: BAD_REQUEST" in status["error"]
+    assert answer["error"] == status["error"]
     assert (steps["dup"]["state"], steps["dup"]["error"], steps["dup"]["source"]) == ("failed", status["error"],
                                                                                      "observed")
     assert steps["dup"]["end"]["latest"] == status["provision_end_time"]

@@ -79,7 +79,8 @@ def test_the_answer_has_every_key_with_null_for_the_unknown() -> None:
     state = WorkflowState("wf", state="PROVISIONING", provision_start_time=100)
     graph = load_graph(STORED)
     body = render_steps(derive(state, graph, None))
-    assert list(body) == ["workflow_id", "state", "provision_start_time", "provision_end_time", "listed_from", "steps"]
+    assert list(body) == ["workflow_id", "state", "error", "provision_start_time", "provision_end_time",
+                          "listed_from", "steps"]
     first = body["steps"][0]
     assert list(first) == ["id", "type", "state", "source", "depends_on", "start", "end", "duration_ms",
                            "resources", "error", "note"]
