@@ -183,3 +183,10 @@ def test_the_same_documents_always_give_the_same_steps() -> None:
     records = StepRecords("wf", START, sightings=(Sighting("idx_2", "create_index", START + 2500, START + 2000),))
     assert derive(state("PROVISIONING", "idx_2"), GRAPH, records) == derive(state("PROVISIONING", "idx_2"), GRAPH,
                                                                             records)
+
+
+def test_reported_steps_the_template_does_not_name_come_after_its_steps() -> None:
+    records = StepRecords("wf", START, reported=(ReportedStep("warm_cache", "custom", started=START + 5),))
+    steps = derive(state(), GRAPH, records).steps
+    assert [s.id for s in steps][-1] == "warm_cache"
+    assert (steps[-1].state, steps[-1].source, steps[-1].depends_on) == (StepState.RUNNING, StepSource.REPORTED, None)

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 
 import pytest
 
 from flowstatus.domain.access import OPEN, AccessPolicy, Caller
 from flowstatus.domain.events import Event, EventKind
 from flowstatus.domain.model import User
-from flowstatus.domain.outcomes import Rejection, Result
+from flowstatus.domain.outcomes import EventResult, Rejection, Result
 from flowstatus.repository.memory import InMemoryStateRepository
 from flowstatus.repository.memory_steps import InMemoryStepStore
 from flowstatus.services.indexer import StatusIndexer
-from flowstatus.services.step_events import Backoff, StepRecorder
+from flowstatus.services.step_events import Backoff, StepRecorder, in_phases
 
 ALICE = Caller(User("alice", ("team-a",)))
 MALLORY = Caller(User("mallory", ("team-b",)))
@@ -105,3 +106,24 @@ def test_concurrent_writers_of_one_workflow_lose_no_step(stores: Stores) -> None
 def test_an_indexer_without_a_step_recorder_says_so() -> None:
     with pytest.raises(ValueError, match="step recorder"):
         StatusIndexer(InMemoryStateRepository()).apply([step(EventKind.STEP_STARTED)])
+
+
+def test_phases_keep_each_workflows_order_in_as_few_batches_as_its_switches_allow() -> None:
+    batches: list[tuple[str, list[str]]] = []
+
+    def apply(kind: str) -> Callable[[Sequence[Event]], list[EventResult]]:
+        def run(events: Sequence[Event]) -> list[EventResult]:
+            batches.append((kind, [f"{e.workflow_id}:{e.kind.value}" for e in events]))
+            return [EventResult(e, Result.NOOP) for e in events]
+        return run
+
+    events = [Event(EventKind.CREATE, "a"), step(EventKind.STEP_STARTED, workflow="b"),
+              step(EventKind.STEP_STARTED, workflow="a"), Event(EventKind.PROVISION_COMPLETED, "b"),
+              Event(EventKind.PROVISION_COMPLETED, "a"), step(EventKind.STEP_COMPLETED, workflow="c")]
+    results = in_phases(events, apply("states"), apply("steps"))
+    assert [r.event for r in results] == events  # one result per event, in input order
+    assert batches == [
+        ("states", ["a:create"]), ("steps", ["b:step_started", "c:step_completed"]),
+        ("states", ["b:provision_completed"]), ("steps", ["a:step_started"]),
+        ("states", ["a:provision_completed"]),
+    ]
