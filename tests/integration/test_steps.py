@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -130,3 +134,23 @@ def test_the_templates_index_missing_lists_steps_from_events(client: FlaskClient
     post(client, {"event": "create", "workflow_id": wid}, {"event": "provision_started", "workflow_id": wid})
     body = client.get(f"/_flowstatus/workflow/{wid}/_steps").get_json()
     assert (body["listed_from"], body["steps"]) == ("events", [])
+
+
+def test_flowstatus_ingest_applies_step_events_in_order_with_state_events(settings: Settings, tmp_path: Path) -> None:
+    wid = new_id()
+    lines = [{"event": "create", "workflow_id": wid}, {"event": "provision_started", "workflow_id": wid},
+             {"event": "step_started", "workflow_id": wid, "workflow_step_id": "a", "time": 1_700_000_000_000},
+             {"event": "step_failed", "workflow_id": wid, "workflow_step_id": "a", "error": "boom"},
+             {"event": "provision_failed", "workflow_id": wid, "error": "a failed"},
+             {"event": "step_started", "workflow_id": wid, "workflow_step_id": "b"}]
+    events = tmp_path / "events.ndjson"
+    events.write_text("\n".join(json.dumps(e) for e in lines))
+    env = {**os.environ, "OPENSEARCH_URL": settings.opensearch_hosts[0], "FLOWSTATUS_STATE_INDEX": settings.state_index}
+    result = subprocess.run([sys.executable, "-m", "flowstatus", "ingest", str(events)], env=env, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 1, result.stderr  # the last line is refused: the workflow failed before it
+    assert "6 events" in result.stderr and "5 applied" in result.stderr and "line 6: 409" in result.stderr
+    stored = Components(settings).step_store.get_many([wid])[wid]
+    assert stored is not None and stored.records is not None
+    assert [(r.step_id, r.outcome and r.outcome.value, r.error) for r in stored.records.reported] == [
+        ("a", "failed", "boom")]
