@@ -16,11 +16,15 @@ from flowstatus.observability import metrics
 from flowstatus.observability.census_cache import CensusCache
 from flowstatus.observability.workflow_collector import WorkflowCollector
 from flowstatus.repository.port import StateRepository, StateSearch
+from flowstatus.repository.step_port import StepStore, TemplateStore
 from flowstatus.services.authentication import Authenticator
 from flowstatus.services.indexer import StatusIndexer
 from flowstatus.services.long_poll import StatusWatcher
 from flowstatus.services.scoped_search import ScopedSearch
 from flowstatus.services.status_reads import StatusReads
+from flowstatus.services.step_events import Backoff, StepRecorder
+from flowstatus.services.step_observer import StepObserver
+from flowstatus.services.step_reads import Probe, ProbeReader, StepReads
 from flowstatus.services.workflow_census import WorkflowCensusTaker
 from flowstatus.settings import Settings
 
@@ -32,8 +36,9 @@ class Components:
     """The collaborators for ``settings``, each built on first use and then kept.
 
     ``repository`` and ``search`` replace the OpenSearch adapters (tests pass
-    the in-memory pair of :mod:`flowstatus.repository.memory`).  Building
-    opens no connection.
+    the in-memory pair of :mod:`flowstatus.repository.memory`), as
+    ``step_store`` and ``templates`` do for the step feature's
+    (:mod:`flowstatus.repository.memory_steps`).  Building opens no connection.
     """
 
     def __init__(
@@ -42,12 +47,12 @@ class Components:
         *,
         repository: StateRepository | None = None,
         search: StateSearch | None = None,
+        step_store: StepStore | None = None,
+        templates: TemplateStore | None = None,
     ) -> None:
         self.settings = settings
-        if repository is not None:
-            self.__dict__["repository"] = repository
-        if search is not None:
-            self.__dict__["search"] = search
+        given = {"repository": repository, "search": search, "step_store": step_store, "templates": templates}
+        self.__dict__.update({name: value for name, value in given.items() if value is not None})
 
     @cached_property
     def client(self) -> OpenSearch:
@@ -88,6 +93,7 @@ class Components:
             on_retry=metrics.CONFLICT_RETRIES.inc,
             on_results=metrics.count_events,
             policy=self.policy,
+            steps=self.step_recorder,
         )
 
     @cached_property
@@ -96,12 +102,59 @@ class Components:
             self.repository,
             interval=self.settings.long_poll_interval,
             max_waiters=self.settings.long_poll_max_waiters,
-            on_waiters=metrics.LONG_POLL_WAITERS.set,
+            on_waiters=self._count_waiters,
         )
+
+    def _count_waiters(self, _: int) -> None:
+        """The long-poll gauge counts the waiters of both watchers (status and steps)."""
+        metrics.LONG_POLL_WAITERS.set(self.watcher.waiting + self.steps_watcher.waiting)
 
     @cached_property
     def status_reads(self) -> StatusReads:
         return StatusReads(self.repository, self.policy, self.watcher)
+
+    # -- steps ---------------------------------------------------------------------
+
+    @cached_property
+    def step_store(self) -> StepStore:
+        """The companion index, ``<state index>-flowstatus-steps``."""
+        from flowstatus.repository.opensearch_client import build_client
+        from flowstatus.repository.opensearch_steps import OpenSearchStepStore, steps_index
+
+        settings = self.settings
+        return OpenSearchStepStore(self.client, steps_index(settings.state_index),
+                                   write_client=build_client(settings, for_writes=True), refresh=settings.refresh)
+
+    @cached_property
+    def templates(self) -> TemplateStore:
+        from flowstatus.repository.opensearch_templates import OpenSearchTemplateStore
+
+        return OpenSearchTemplateStore(self.client, self.settings.templates_index)
+
+    @cached_property
+    def step_recorder(self) -> StepRecorder:
+        return StepRecorder(self.repository, self.step_store, policy=self.policy,
+                            backoff=Backoff(retries=self.settings.conflict_retries))
+
+    @cached_property
+    def steps_watcher(self) -> StatusWatcher[Probe]:
+        """Long polls on steps: one watcher per process, as for status (its own waiter cap)."""
+        return StatusWatcher(
+            ProbeReader(self.repository, self.step_store),
+            interval=self.settings.long_poll_interval,
+            max_waiters=self.settings.long_poll_max_waiters,
+            on_waiters=self._count_waiters,
+        )
+
+    @cached_property
+    def step_reads(self) -> StepReads:
+        return StepReads(self.status_reads, self.step_store, self.templates, self.steps_watcher)
+
+    @cached_property
+    def step_observer(self) -> StepObserver:
+        """This process's step observer (not started: :meth:`StepObserver.start`)."""
+        return StepObserver(self.repository, self.search, self.step_store,
+                            interval=self.settings.step_observer_interval)
 
     @cached_property
     def scoped_search(self) -> ScopedSearch:

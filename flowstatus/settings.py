@@ -18,6 +18,7 @@ from marshmallow import ValidationError
 from flowstatus.schemas.settings import SettingsSchema
 
 DEFAULT_STATE_INDEX = ".plugins-flow-framework-state"
+DEFAULT_TEMPLATES_INDEX = ".plugins-flow-framework-templates"
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,9 @@ class Settings:
     workflow_metrics: bool = True
     workflow_metrics_interval: float = 15.0
     workflow_metrics_tenants: int = 0
+    templates_index: str = DEFAULT_TEMPLATES_INDEX
+    step_observer: bool = True
+    step_observer_interval: float = 1.0
 
 
 ENV_VARS = tuple(str(f.data_key) for f in SettingsSchema().fields.values())

@@ -137,10 +137,12 @@ def fresh_settings(opensearch_url: str, unique_index: str) -> Settings:
 
 @pytest.fixture
 def raw(opensearch_url: str, unique_index: str) -> Iterator[OpenSearch]:
-    """A plain opensearch-py client, to write documents as the plugin would; drops the test's index."""
+    """A plain opensearch-py client, to write documents as the plugin would; drops the test's index
+    (and its companion index of step records)."""
     client = OpenSearch([opensearch_url], timeout=30)
     yield client
     client.indices.delete(index=unique_index, ignore=404)
+    client.indices.delete(index=f"{unique_index}-flowstatus-steps", ignore=404)
 
 
 @pytest.fixture

@@ -43,7 +43,8 @@ def components(settings: Settings | None = None) -> Components:
 
 
 def ensure_index(built: Components) -> str:
-    """Create the state index with the plugin's mapping, or upgrade it; a line saying which.
+    """Create the state index with the plugin's mapping, or upgrade it, and flowstatus's companion index
+    of step records beside it (hidden, as the state index); a line saying which.
 
     Raises :class:`click.ClickException` with the store's reason when it cannot.
     """
@@ -51,6 +52,7 @@ def ensure_index(built: Components) -> str:
 
     try:
         report = built.repository.ensure_index()
+        steps = built.step_store.ensure_index()
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
-    return f"{built.settings.state_index}: {report.value}"
+    return f"{built.settings.state_index}: {report.value}; {built.step_store.index}: {steps.value}"

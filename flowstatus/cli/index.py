@@ -14,7 +14,8 @@ from flowstatus.cli.progress import stage_progress
                    "copy its documents into a correctly mapped index of the same name, losing none. Writes to it "
                    "are blocked meanwhile; a repair that stopped resumes when run again.")
 def init_index(repair: bool) -> None:
-    """Create the state index with the plugin's mapping, or upgrade an older one in place."""
+    """Create the state index with the plugin's mapping, or upgrade an older one in place, and the companion
+    index of step records beside it."""
     built = components()
     if not repair:
         click.echo(ensure_index(built))
@@ -24,6 +25,7 @@ def init_index(repair: bool) -> None:
     with stage_progress() as progress:
         try:
             report = built.repository.repair_index(progress)
+            steps = built.step_store.ensure_index()
         except StoreError as exc:
             raise click.ClickException(str(exc)) from None
-    click.echo(f"{built.settings.state_index}: {report.value}")
+    click.echo(f"{built.settings.state_index}: {report.value}; {built.step_store.index}: {steps.value}")

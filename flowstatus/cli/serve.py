@@ -87,7 +87,7 @@ def serve(host: str, port: int, workers: int, worker_class: str, threads: int, w
 
                 reload(settings.users_file)
 
-        run_server(lambda: create_app(settings), options, on_ready=announce, on_reload=reload_users)
+        run_server(lambda: create_app(settings, observe=True), options, on_ready=announce, on_reload=reload_users)
     sys.exit(0)
 
 

@@ -21,6 +21,14 @@ class EventKind(str, enum.Enum):
     PROVISION_FAILED = "provision_failed"
     DEPROVISIONED = "deprovisioned"
     DELETED = "deleted"
+    STEP_STARTED = "step_started"
+    STEP_COMPLETED = "step_completed"
+    STEP_FAILED = "step_failed"
+
+
+# Events about one step of a workflow: recorded in flowstatus's companion
+# index (flowstatus.services.step_events), never in the plugin's state document.
+STEP_KINDS = frozenset({EventKind.STEP_STARTED, EventKind.STEP_COMPLETED, EventKind.STEP_FAILED})
 
 
 @dataclass(frozen=True)
@@ -41,3 +49,5 @@ class Event:
     clear_status: bool = False
     user: User | None = None
     tenant_id: str | None = None
+    step_id: str | None = None  # step events: the step's id in the template
+    step_type: str | None = None  # step events: the step's type (``workflow_step_name``), when given

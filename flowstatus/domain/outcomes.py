@@ -32,6 +32,7 @@ class Rejection(str, enum.Enum):
     UNAVAILABLE = "unavailable"  # the store could not take the write now: re-send later
     STORE_FAILED = "store_failed"  # the store refused the write for another reason
     TOO_MANY_NESTED = "too_many_nested"  # the document would pass the index's nested-objects limit
+    TOO_MANY_STEPS = "too_many_steps"  # a workflow's run would hold more reported steps than flowstatus keeps
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ REJECTIONS: dict[Rejection, tuple[int, str]] = {
     Rejection.UNAVAILABLE: (503, "store_exception"),
     Rejection.STORE_FAILED: (502, "store_exception"),
     Rejection.TOO_MANY_NESTED: (400, "illegal_argument_exception"),
+    Rejection.TOO_MANY_STEPS: (400, "illegal_argument_exception"),
 }
 INVALID_LINE = (400, "parse_exception")
 

@@ -147,6 +147,37 @@ class DeletedSchema(_EventSchema):
     )
 
 
+class _StepSchema(_EventSchema):
+    workflow_step_id = _text("The step's id in the template, e.g. `create_index_1`.", required=True)
+    workflow_step_name = _text("The step's type, e.g. `create_index` or `noop`.")
+    time = _time()
+
+    @post_load
+    def _make(self, data: dict[str, Any], **kwargs: Any) -> Event:
+        step_id, step_type = data.pop("workflow_step_id"), data.pop("workflow_step_name", None)
+        return Event(kind=self.kind, step_id=step_id, step_type=step_type, **data)
+
+
+class StepStartedSchema(_StepSchema):
+    """A step started. Recorded beside the state (in flowstatus's companion index) while PROVISIONING;
+    a step starts once per run."""
+
+    kind = EventKind.STEP_STARTED
+
+
+class StepCompletedSchema(_StepSchema):
+    """A step ended well. Recorded while PROVISIONING; a step ends once per run, never before it started."""
+
+    kind = EventKind.STEP_COMPLETED
+
+
+class StepFailedSchema(_StepSchema):
+    """A step failed, with its error. Recorded while PROVISIONING; send `provision_failed` for the workflow too."""
+
+    kind = EventKind.STEP_FAILED
+    error = _text("What failed, e.g. `index [docs] already exists`.", required=True)
+
+
 class EventSchema(OneOfSchema):
     """Any event; its ``event`` key names the kind."""
 
@@ -164,6 +195,9 @@ class EventSchema(OneOfSchema):
             ProvisionFailedSchema,
             DeprovisionedSchema,
             DeletedSchema,
+            StepStartedSchema,
+            StepCompletedSchema,
+            StepFailedSchema,
         )
     }
 

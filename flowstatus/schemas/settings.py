@@ -38,6 +38,10 @@ class _Networks(fields.Field):
         return networks
 
 
+# What OpenSearch accepts as an index name (lower case, none of its reserved characters).
+INDEX_NAME = r"^[^A-Z\s,\"*\\<|>/?#:]+$"
+
+
 class SettingsSchema(Schema):
     """Environment variables -> the keyword arguments of :class:`flowstatus.settings.Settings`."""
 
@@ -53,9 +57,8 @@ class SettingsSchema(Schema):
     opensearch_ca_certs = fields.String(data_key="OPENSEARCH_CA_CERTS")
     opensearch_client_cert = fields.String(data_key="OPENSEARCH_CLIENT_CERT")
     opensearch_client_key = fields.String(data_key="OPENSEARCH_CLIENT_KEY")
-    state_index = fields.String(
-        data_key="FLOWSTATUS_STATE_INDEX", validate=validate.Regexp(r"^[^A-Z\s,\"*\\<|>/?#:]+$")
-    )
+    state_index = fields.String(data_key="FLOWSTATUS_STATE_INDEX", validate=validate.Regexp(INDEX_NAME))
+    templates_index = fields.String(data_key="FLOWSTATUS_TEMPLATES_INDEX", validate=validate.Regexp(INDEX_NAME))
     request_timeout = fields.Float(
         data_key="FLOWSTATUS_REQUEST_TIMEOUT", validate=validate.Range(min=0.1, max=300)
     )
@@ -104,6 +107,10 @@ class SettingsSchema(Schema):
     )
     workflow_metrics_tenants = fields.Integer(
         data_key="FLOWSTATUS_WORKFLOW_METRICS_TENANTS", validate=validate.Range(min=0, max=100)
+    )
+    step_observer = fields.Boolean(data_key="FLOWSTATUS_STEP_OBSERVER")
+    step_observer_interval = fields.Float(
+        data_key="FLOWSTATUS_STEP_OBSERVER_INTERVAL", validate=validate.Range(min=0.1, max=60)
     )
 
     @validates_schema

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from flowstatus.domain.access import ANONYMOUS, OPEN, AccessPolicy, Caller
-from flowstatus.domain.events import Event, EventKind
+from flowstatus.domain.events import STEP_KINDS, Event, EventKind
 from flowstatus.domain.model import WorkflowState
 from flowstatus.domain.outcomes import EventResult, Rejection, Result
 from flowstatus.domain.transitions import Applied, Refused, decide
@@ -37,8 +37,9 @@ from flowstatus.repository import (
     WriteOp,
     WriteResult,
 )
-from flowstatus.repository.errors import CorruptDocument, IndexMissing, StoreUnavailable
+from flowstatus.repository.errors import CorruptDocument, StoreUnavailable
 from flowstatus.repository.rounds import Rounds
+from flowstatus.services.step_events import StepRecorder, in_phases, read_states
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ class StatusIndexer:
     (for metrics), ``on_results`` once per :meth:`apply` with its results
     (for metrics).  ``policy`` holds the plugin's per-workflow access rules:
     an event on a workflow its caller may not touch is refused with 403.
+    ``steps`` records step events (in flowstatus's companion index).
     """
 
     def __init__(
@@ -116,8 +118,10 @@ class StatusIndexer:
         on_retry: Callable[[int], None] | None = None,
         on_results: Callable[[Sequence[EventResult]], None] | None = None,
         policy: AccessPolicy = OPEN,
+        steps: StepRecorder | None = None,
     ) -> None:
         self.repository = repository
+        self.steps = steps
         self.retries = retries
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -141,6 +145,12 @@ class StatusIndexer:
     def apply(self, events: Sequence[Event], caller: Caller = ANONYMOUS) -> list[EventResult]:
         """Apply ``events`` in order per workflow; one result per event, in input order.
 
+        Step events (``step_started``, ``step_completed``, ``step_failed``)
+        go to the step recorder given as ``steps`` (ValueError without one),
+        in order with the state events of their workflow
+        (:func:`~flowstatus.services.step_events.in_phases`); the rest is
+        written as described here.
+
         Never raises for one event's failure: refusals, exhausted retries and
         unavailable shards are per-event results (see :class:`Rejection`).
         Raises :class:`flowstatus.repository.errors.StoreUnavailable` if OpenSearch
@@ -152,10 +162,21 @@ class StatusIndexer:
         workflow's ``user`` (and, with multi-tenancy, its tenant), as the
         plugin does.
         """
-        results = self._rounds.submit(([self._stamped(e, caller) for e in events], caller))
+        recorder = self.steps
+        if not any(e.kind in STEP_KINDS for e in events):
+            results = self._apply_states(events, caller)
+        elif recorder is None:
+            raise ValueError("step events need a step recorder: StatusIndexer(..., steps=StepRecorder(...))")
+        else:
+            results = in_phases(events, lambda some: self._apply_states(some, caller),
+                                lambda some: recorder.apply(some, caller))
         if self.on_results is not None:
             self.on_results(results)
         return results
+
+    def _apply_states(self, events: Sequence[Event], caller: Caller) -> list[EventResult]:
+        """Apply state events as :meth:`apply` describes (rounds shared with concurrent callers)."""
+        return self._rounds.submit(([self._stamped(e, caller) for e in events], caller))
 
     def _stamped(self, event: Event, caller: Caller) -> Event:
         if event.kind is not EventKind.CREATE:
@@ -204,10 +225,7 @@ class StatusIndexer:
         return results  # type: ignore[return-value]
 
     def _read(self, workflow_ids: list[str]) -> dict[str, Lookup]:
-        try:
-            return self.repository.get_many(workflow_ids)
-        except IndexMissing:
-            return dict.fromkeys(workflow_ids)
+        return read_states(self.repository, workflow_ids)
 
     def _attempt(
         self,

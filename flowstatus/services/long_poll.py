@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
 
-from flowstatus.repository import Lookup, StateRepository
 from flowstatus.repository.errors import IndexMissing, StoreError
 
 log = logging.getLogger(__name__)
@@ -33,16 +33,24 @@ class _TimedOut:
 
 
 TIMED_OUT = _TimedOut()
+L = TypeVar("L")
+L_co = TypeVar("L_co", covariant=True)
+
+
+class ManyReader(Protocol[L_co]):
+    """What the watcher reads: by default a :class:`~flowstatus.repository.StateRepository`."""
+
+    def get_many(self, workflow_ids: Iterable[str]) -> Mapping[str, L_co]: ...
 
 
 @dataclass(eq=False)
-class _Waiter:
-    done: Callable[[Lookup], bool]
+class _Waiter(Generic[L]):
+    done: Callable[[L | None], bool]
     event: threading.Event = field(default_factory=threading.Event)
-    result: Lookup = None
+    result: L | None = None
 
 
-class StatusWatcher:
+class StatusWatcher(Generic[L]):
     """Wakes waiters when the state they wait for appears.
 
     ``interval`` is the seconds between multi-GETs; ``max_waiters`` caps
@@ -52,7 +60,7 @@ class StatusWatcher:
 
     def __init__(
         self,
-        repository: StateRepository,
+        repository: ManyReader[L],
         *,
         interval: float = 0.25,
         max_waiters: int = 1000,
@@ -63,7 +71,7 @@ class StatusWatcher:
         self.max_waiters = max_waiters
         self.on_waiters = on_waiters or (lambda n: None)
         self._lock = threading.Lock()
-        self._waiters: dict[str, list[_Waiter]] = {}
+        self._waiters: dict[str, list[_Waiter[L]]] = {}
         self._count = 0
         self._running = False
 
@@ -71,7 +79,7 @@ class StatusWatcher:
     def waiting(self) -> int:
         return self._count
 
-    def wait(self, workflow_id: str, done: Callable[[Lookup], bool], timeout: float) -> Lookup | _TimedOut:
+    def wait(self, workflow_id: str, done: Callable[[L | None], bool], timeout: float) -> L | None | _TimedOut:
         """Block until ``done(lookup)`` holds for the workflow, or ``timeout`` seconds pass.
 
         Returns the lookup that satisfied ``done`` (a ``Versioned``, ``None``
@@ -80,7 +88,7 @@ class StatusWatcher:
         Store errors during the wait are retried on the next tick; they never
         reach the waiter.
         """
-        waiter = _Waiter(done)
+        waiter: _Waiter[L] = _Waiter(done)
         with self._lock:
             if self._count >= self.max_waiters:
                 raise TooManyWaiters(f"{self._count} waiters already")
@@ -119,6 +127,7 @@ class StatusWatcher:
             raise
 
     def _tick(self, ids: list[str]) -> None:
+        lookups: Mapping[str, L | None]
         try:
             lookups = self.repository.get_many(ids)
         except IndexMissing:

@@ -19,7 +19,7 @@ from typing import Any
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from flowstatus.domain.model import ResourceCreated, State
+from flowstatus.domain.model import ResourceCreated, State, WorkflowState
 from flowstatus.schemas.state import load_state
 
 STATES = tuple(s.value for s in State)
@@ -163,6 +163,19 @@ def row(hit: Mapping[str, Any]) -> Row:
         tenant_id=state.tenant_id,
         user=state.user.name if state.user else None,
     )
+
+
+def states_of(response: Mapping[str, Any], state: str | None = None) -> dict[str, WorkflowState]:
+    """The workflows of a search response that load (only those in ``state``, if given), by id."""
+    found = {}
+    for hit in response.get("hits", {}).get("hits", []):
+        try:
+            loaded = load_state(hit.get("_source") or {})
+        except ValidationError:
+            continue
+        if state is None or loaded.state == state:
+            found[str(hit.get("_id", ""))] = loaded
+    return found
 
 
 def rows(response: Mapping[str, Any]) -> list[Row]:

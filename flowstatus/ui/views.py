@@ -22,8 +22,9 @@ from flowstatus.api.identity import current_caller
 from flowstatus.api.openapi import documented, html
 from flowstatus.api.params import reject_unrecognized
 from flowstatus.domain.access import Caller, Permission
-from flowstatus.domain.model import State
-from flowstatus.repository.errors import SearchIndexMissing
+from flowstatus.domain.model import State, WorkflowState
+from flowstatus.domain.steps import WorkflowSteps
+from flowstatus.repository.errors import SearchIndexMissing, StoreError
 from flowstatus.ui import display
 from flowstatus.ui.listing import (
     MAX_SIZE,
@@ -33,9 +34,11 @@ from flowstatus.ui.listing import (
     parse_list_request,
     rows,
     state_counts,
+    states_of,
     total,
     visible,
 )
+from flowstatus.ui.timeline import timeline
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +67,7 @@ def init_app(app: Flask) -> None:
 
 
 def _page(template: str, code: int = 200, headers: dict[str, str] | None = None, **context: Any) -> Response:
-    html = render_template(template, now_ms=time.time_ns() // 1_000_000, refresh_ms=REFRESH_MS, **context)
+    html = render_template(template, **{"now_ms": time.time_ns() // 1_000_000, "refresh_ms": REFRESH_MS, **context})
     return Response(html, code, {**HEADERS, **(headers or {})}, content_type="text/html; charset=utf-8")
 
 
@@ -96,8 +99,10 @@ def workflow_list() -> Response:
     except SearchIndexMissing:
         response = {}
     counts = state_counts(response)
+    running = _steps(states_of(response, State.PROVISIONING.value))
     return _page(
         "workflows.html",
+        running=running,
         listing=listing,
         rows=rows(response),
         total=total(response),
@@ -112,7 +117,7 @@ def workflow_list() -> Response:
 @bp.get(UI_PATH + "/workflow/<workflow_id:workflow_id>")
 @requires(Permission.READ, "cluster:admin/opensearch/flow_framework/workflow_state/search")
 @documented(
-    "The status page of one workflow: its resources and full error.",
+    "The status page of one workflow: its step timeline, its resources and full error.",
     parameters=[{"name": "workflow_id", "in": "path", "required": True, "schema": {"type": "string"}}],
     responses={"200": html("The page"), "404": html("Unknown or not visible"), "503": html("OpenSearch unavailable")},
 )
@@ -120,13 +125,31 @@ def workflow_detail(workflow_id: str) -> Response:
     """One workflow: every field, its resources, its full error; 404 if the caller cannot see it."""
     reject_unrecognized(request.path, request.args, ("workflow_id",))
     try:
-        found = rows(_search(detail_body(workflow_id), current_caller()))
+        response = _search(detail_body(workflow_id), current_caller())
     except SearchIndexMissing:
-        found = []
+        response = {}
+    found = rows(response)
     if not found:
         return _page("error.html", 404, status=404, message=f"No workflow {workflow_id!r} is visible to you.")
     workflow = found[0]
-    return _page("workflow.html", workflow=workflow, refresh=workflow.state == State.PROVISIONING.value)
+    now = time.time_ns() // 1_000_000
+    every = _steps(states_of(response))
+    steps = every.get(workflow_id) if every else None
+    return _page("workflow.html", now_ms=now, workflow=workflow, refresh=workflow.state == State.PROVISIONING.value,
+                 steps=steps, steps_unavailable=every is None, timeline=timeline(steps, now) if steps else None)
+
+
+def _steps(states: dict[str, WorkflowState]) -> dict[str, WorkflowSteps] | None:
+    """The steps of workflows the caller already sees; ``None`` (logged) when they cannot be read now.
+
+    The page still shows what the state index holds when the companion or
+    template index cannot be read.
+    """
+    try:
+        return components().step_reads.overview(states)
+    except StoreError as exc:
+        log.warning("steps could not be read for the status page: %s", exc)
+        return None
 
 
 def _search(body: dict[str, Any], caller: Caller) -> dict[str, Any]:

@@ -28,6 +28,6 @@ def test_bodies_are_described_by_the_marshmallow_schemas(client: FlaskClient) ->
     schemas = client.get("/_flowstatus/openapi.json").get_json()["components"]["schemas"]
     assert list(schemas["Status"]["properties"])[:4] == ["workflow_id", "error", "state", "provisioning_progress"]
     event_kinds = {ref["$ref"].rsplit("/", 1)[1] for ref in schemas["Event"]["oneOf"]}
-    assert "ResourceCreatedEvent" in event_kinds and len(event_kinds) == 8
+    assert {"ResourceCreatedEvent", "StepStartedEvent"} <= event_kinds and len(event_kinds) == 11
     assert schemas["ResourceCreatedEvent"]["properties"]["event"] == {"type": "string", "enum": ["resource_created"]}
     assert "workflow_step_name" in schemas["ResourceCreatedEvent"]["required"]

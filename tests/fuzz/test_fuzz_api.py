@@ -69,11 +69,13 @@ def fuzz_index(opensearch_url: str) -> Iterator[str]:
     _APP["app"] = create_app(os_settings)
     raw = OpenSearch([opensearch_url])
     raw.indices.delete(index=FUZZ_INDEX, ignore=404)
+    raw.indices.delete(index=f"{FUZZ_INDEX}-flowstatus-steps", ignore=404)
     OpenSearchStateRepository.from_settings(os_settings).ensure_index()
     yield FUZZ_INDEX
     counts = ", ".join(f"{label}: {n}" for label, n in sorted(SENT.items()))
     print(f"\nfuzz: {sum(SENT.values())} generated requests ({counts})")
     raw.indices.delete(index=FUZZ_INDEX, ignore=404)
+    raw.indices.delete(index=f"{FUZZ_INDEX}-flowstatus-steps", ignore=404)
 
 
 def _writes(raw: OpenSearch) -> int:

@@ -118,7 +118,7 @@ def test_each_row_shows_state_progress_resources_times_duration_and_error(visito
     cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row_html(page, "done"))]
     start = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime((NOW - 90 * MINUTE) // 1000))
     end = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime((NOW - 88 * MINUTE) // 1000))
-    assert cells == ["done", "COMPLETED", "DONE", "2", start, end, "2 min 0 s", ""]
+    assert cells == ["done", "COMPLETED", "DONE", "", "2", start, end, "2 min 0 s", ""]  # no running step: done
     long_row = row_html(page, "long-error")
     assert f'title="{LONG_ERROR}"' in long_row and "E" * 100 + "…" in long_row
 

@@ -187,9 +187,14 @@ def test_a_screenshot_of_the_page(page: Any, live_server: str, indexer: StatusIn
     seed(indexer)
     page.goto(live_server + UI)
     page.wait_for_selector("tbody tr")
+    keep_screenshot(page, tmp_path, SCREENSHOT)
+
+
+def keep_screenshot(page: Any, tmp_path: Path, documented: Path) -> None:
+    """Screenshot the whole page into ``tmp_path`` (and say where); into ``documented`` only on purpose."""
     shot = page.screenshot(full_page=True)
     assert shot.startswith(b"\x89PNG\r\n\x1a\n") and len(shot) > 10_000
-    (tmp_path / "status-page.png").write_bytes(shot)
-    print(f"\nscreenshot of the status page: {tmp_path / 'status-page.png'}")
+    (tmp_path / documented.name).write_bytes(shot)
+    print(f"\nscreenshot: {tmp_path / documented.name}")
     if os.environ.get("FLOWSTATUS_UPDATE_SCREENSHOT"):  # refresh the documented picture on purpose only
-        SCREENSHOT.write_bytes(shot)
+        documented.write_bytes(shot)
