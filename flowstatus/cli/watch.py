@@ -1,9 +1,12 @@
 """``flowstatus watch``: follow one workflow until it ends.
 
-It long-polls the status endpoint (``wait_for_completion_timeout`` with
-``If-None-Match``), so it costs one request per change rather than one per
-second.  On a terminal it draws a live panel (state, progress, elapsed time,
-resources as they appear); piped, it prints one plain line per change.
+It long-polls the workflow's steps (``wait_for_completion_timeout`` with
+``If-None-Match``) and reads its status at each change, so it costs two
+requests per change rather than one per second.  On a terminal it draws a
+live panel (state, progress, elapsed time, steps and resources as they
+appear); piped, it prints one plain line per change, then a line per step
+that started (▶) or ended (✓ completed, ✗ failed, ? unknown, – never
+started).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class Snapshot:
 
     started: float = field(default_factory=time.monotonic)
     status: dict[str, Any] = field(default_factory=dict)
+    steps: list[dict[str, Any]] | None = None
     note: str = ""
 
     @property
@@ -59,27 +63,41 @@ class Snapshot:
         return max(0.0, time.time() - start_ms / 1000)
 
 
-class StatusClient:
-    """Long-polls one workflow's status on a flowstatus server."""
+STATUS_PATH = "/_plugins/_flow_framework/workflow/{}/_status"
+STEPS_PATH = "/_flowstatus/workflow/{}/_steps"
 
-    def __init__(self, client: ServerClient, workflow_id: str, wait: int = 30):
+
+class LongPoll:
+    """Long-polls one resource of a server with ``If-None-Match`` and ``wait_for_completion_timeout``."""
+
+    def __init__(self, client: ServerClient, path: str, query: dict[str, str], wait: int) -> None:
         self.client = client
-        self.path = f"/_plugins/_flow_framework/workflow/{urllib.parse.quote(workflow_id, safe='')}/_status"
+        self.path = path
+        self.query = query
         self.wait = wait
         self.etag: str | None = None
 
     def next(self) -> dict[str, Any] | None:
-        """The status once it differs from the last one seen (``None``: unchanged when the wait ended).
+        """The answer once it differs from the last one seen (``None``: unchanged when the wait ended).
 
         Raises :class:`~flowstatus.cli.http_client.Unavailable` (worth waiting
-        out), :class:`~flowstatus.cli.http_client.AccessDenied` (401/403), and
-        :class:`WatchError` for any other refusal (an unknown workflow).
+        out), :class:`~flowstatus.cli.http_client.AccessDenied` (401/403),
+        :class:`NoRoute` for a server without the route, and :class:`WatchError`
+        for any other refusal (an unknown workflow).
         """
-        headers = {}
-        query = {"all": "true"}
+        headers, query = {}, dict(self.query)
         if self.etag:  # the first request shows the state at once; later ones wait for a change
             headers["If-None-Match"] = self.etag
             query["wait_for_completion_timeout"] = f"{self.wait}s"
+        return self._get(query, headers)
+
+    def fetch(self) -> dict[str, Any]:
+        """The answer now, without waiting."""
+        answer = self._get(dict(self.query), {})
+        assert answer is not None  # no If-None-Match: never 304
+        return answer
+
+    def _get(self, query: dict[str, str], headers: dict[str, str]) -> dict[str, Any] | None:
         # The server answers within the wait (it caps it); allow for slow networks on top.
         answer = self.client.call("GET", self.path, query=query, headers=headers, timeout=self.wait + 30)
         if answer.status == 304:
@@ -87,29 +105,102 @@ class StatusClient:
         if answer.status != 200:
             raise WatchError(f"{answer.status}: {answer.reason()}")
         self.etag = answer.headers.get("etag")
-        status = answer.json()
-        if not isinstance(status, dict):
-            raise WatchError(f"the server answered a status that is not an object: {answer.body[:200]!r}")
-        return status
+        body = answer.json()
+        if not isinstance(body, dict):
+            raise WatchError(f"the server answered a body that is not an object: {answer.body[:200]!r}")
+        return body
 
 
-def _line(snapshot: Snapshot, previous: int) -> str:
+class StatusClient:
+    """Follows one workflow on a flowstatus server: long-polls its steps, reads its status at each change."""
+
+    def __init__(self, client: ServerClient, workflow_id: str, wait: int = 30):
+        quoted = urllib.parse.quote(workflow_id, safe="")
+        self.status = LongPoll(client, STATUS_PATH.format(quoted), {"all": "true"}, wait)
+        self.steps = LongPoll(client, STEPS_PATH.format(quoted), {}, wait)
+
+    def next(self) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """The status and the steps once they changed (``None``: unchanged when the wait ended).
+
+        Raises what :meth:`LongPoll.next` raises.
+        """
+        steps = self.steps.next()
+        return None if steps is None else (self.status.fetch(), steps.get("steps") or [])
+
+
+MARKS = {"running": "▶", "completed": "✓", "failed": "✗", "unknown": "?", "never": "–"}
+
+
+def _took(step: dict[str, Any]) -> str:
+    span = step.get("duration_ms")
+    if not isinstance(span, dict):
+        return ""
+    low, high = span.get("min", 0) / 1000, span.get("max", 0) / 1000
+    return f" in {low:.1f}s" if low == high else f" in {low:.1f}–{high:.1f}s"
+
+
+def _step_line(step: dict[str, Any], state: str) -> str:
+    """One step as it started or ended: ``▶ id (type) started``, ``✓ id completed in 1.2s``, ..."""
+    mark, name = MARKS[state], step.get("id")
+    if state == "running":
+        return f"{mark} {name} ({step.get('type') or 'type unknown'}) started"
+    if state == "completed":
+        return f"{mark} {name} completed{_took(step)}"
+    if state == "failed":
+        return f"{mark} {name} failed{_took(step)}" + (f": {step['error']}" if step.get("error") else "")
+    if state == "never":
+        return f"{mark} {name} never started"
+    return f"{mark} {name} unknown" + (f" ({step['note']})" if step.get("note") else "")
+
+
+def step_changes(snapshot: Snapshot, seen: dict[str, str]) -> list[str]:
+    """Lines for the steps whose state changed since ``seen`` (updated in place), in the answer's order.
+
+    Pending steps are not news until the workflow ends without them: then
+    they never started.
+    """
+    ended = snapshot.state in (COMPLETED, FAILED)
+    lines = []
+    for step in snapshot.steps or []:
+        state = str(step.get("state"))
+        if state == "pending":
+            if not ended:
+                continue
+            state = "never"
+        if state not in MARKS or seen.get(str(step.get("id"))) == state:
+            continue
+        seen[str(step.get("id"))] = state
+        lines.append(_step_line(step, state))
+    return lines
+
+
+def _line(snapshot: Snapshot, previous: int, seen: dict[str, str]) -> str:
     new = snapshot.resources[previous:]
     added = "".join(
         f"\n    + {r.get('workflow_step_name')} {r.get('resource_type')} {r.get('resource_id')}" for r in new
     )
+    steps = "".join(f"\n    {line}" for line in step_changes(snapshot, seen))
     error = f" error: {snapshot.status['error']}" if snapshot.status.get("error") else ""
     return (f"{snapshot.elapsed():7.1f}s {snapshot.state:<13} {snapshot.status.get('provisioning_progress', '')}"
-            f" resources={len(snapshot.resources)}{error}{added}")
+            f" resources={len(snapshot.resources)}{error}{added}{steps}")
 
 
 def _panel(snapshot: Snapshot) -> Any:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table.grid(padding=(0, 2))
     colour = {COMPLETED: "green", FAILED: "red"}.get(snapshot.state, "yellow")
     table.add_row("state", f"[bold {colour}]{snapshot.state}[/] {snapshot.status.get('provisioning_progress', '')}")
     table.add_row("elapsed", f"{snapshot.elapsed():.1f}s")
+    ended = snapshot.state in (COMPLETED, FAILED)
+    for step in snapshot.steps or []:
+        state = str(step.get("state"))
+        if state == "pending":
+            table.add_row("", f"[dim]{'– never started: ' if ended else '· '}{escape(str(step.get('id')))}[/]")
+        elif state in MARKS:
+            style = {"running": "bold yellow", "completed": "green", "failed": "red"}.get(state, "dim")
+            table.add_row("", f"[{style}]{escape(_step_line(step, state))}[/]")
     for r in snapshot.resources:
         table.add_row("", f"{r.get('workflow_step_name')} → {r.get('resource_type')} [bold]{r.get('resource_id')}[/]")
     if snapshot.status.get("error"):
@@ -144,7 +235,9 @@ def watch(client: StatusClient, out: TextIO = sys.stdout, live: bool | None = No
 
         with Live(_LivePanel(snapshot), console=Console(file=out), refresh_per_second=4):
             return _follow(client, snapshot, lambda previous: None, sleep)
-    return _follow(client, snapshot, lambda previous: print(_line(snapshot, previous), file=out, flush=True), sleep)
+    seen: dict[str, str] = {}
+    return _follow(client, snapshot, lambda previous: print(_line(snapshot, previous, seen), file=out, flush=True),
+                   sleep)
 
 
 def _follow(client: StatusClient, snapshot: Snapshot, report: Callable[[int], None],
@@ -154,7 +247,7 @@ def _follow(client: StatusClient, snapshot: Snapshot, report: Callable[[int], No
     failures = 0
     while True:
         try:
-            status = client.next()
+            change = client.next()
             snapshot.note = ""
             failures = 0
         except Unavailable as exc:
@@ -164,9 +257,9 @@ def _follow(client: StatusClient, snapshot: Snapshot, report: Callable[[int], No
             failures += 1
             sleep(delay)
             continue
-        if status is not None:
+        if change is not None:
             previous = len(snapshot.resources)
-            snapshot.status = status
+            snapshot.status, snapshot.steps = change
             report(previous)
         if snapshot.state == COMPLETED:
             return EXIT_COMPLETED

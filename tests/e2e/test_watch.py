@@ -97,3 +97,32 @@ def test_on_a_terminal_watch_draws_a_live_panel(served: Served) -> None:
     assert watcher.returncode == 0, text
     assert "\x1b[" in text, "no terminal control sequences: not a live display"
     assert "COMPLETED" in text and "conn-1" in text and "elapsed" in text
+    assert "✓ c1 completed" in text, "the panel lists the steps"
+
+
+def step(kind: str, wid: str, step_id: str, **extra: object) -> dict:
+    return {"event": kind, "workflow_id": wid, "workflow_step_id": step_id, **extra}
+
+
+def test_piped_watch_prints_steps_as_they_start_and_end(served: Served) -> None:
+    wid, t0 = new_id(), 1_700_000_000_000
+    ingest(served, {"event": "create", "workflow_id": wid}, {"event": "provision_started", "workflow_id": wid},
+           step("step_started", wid, "index_1", workflow_step_name="create_index", time=t0))
+    watcher = start_watch(served, wid, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(1.5)
+        ingest(served, step("step_completed", wid, "index_1", time=t0 + 1200),
+               step("step_started", wid, "model_1", workflow_step_name="register_remote_model", time=t0 + 1300))
+        time.sleep(1.5)
+        ingest(served, step("step_failed", wid, "model_1", error="connector refused", time=t0 + 1800),
+               {"event": "provision_failed", "workflow_id": wid, "error": "model_1 failed"})
+        out, err = watcher.communicate(timeout=60)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.communicate()
+    assert watcher.returncode == 1, err
+    steps = [line.strip() for line in out.splitlines() if line.strip()[:1] in "▶✓✗?–"]
+    assert steps == ["▶ index_1 (create_index) started", "✓ index_1 completed in 1.2s",
+                     "▶ model_1 (register_remote_model) started", "✗ model_1 failed in 0.5s: connector refused"], out
+    assert "FAILED" in out.splitlines()[-2] and "error: model_1 failed" in out
