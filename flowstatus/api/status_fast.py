@@ -63,9 +63,9 @@ class FastStatus:
         token = request_id.set(rid)
         try:
             status, extra, body = self._answer(match.group(1), full, headers, environ)
+            record(self.route, "GET", status, time.perf_counter() - started)  # its access line names the id
         finally:
             request_id.reset(token)
-        record(self.route, "GET", status, time.perf_counter() - started)
         response_headers = [*extra, ("X-Request-Id", rid)]
         if body:
             response_headers[:0] = [("Content-Type", JSON_MIMETYPE), ("Content-Length", str(len(body)))]
@@ -83,7 +83,8 @@ class FastStatus:
             return error.status, list(error.headers.items()), orjson.dumps(error.body())
         tag = etag.status_etag(versioned, full=full, options=_DEFAULT_OPTIONS)
         cache = [("ETag", f'"{tag}"'), ("Cache-Control", "no-cache")]
-        if parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains_weak(tag):
+        wanted = environ.get("HTTP_IF_NONE_MATCH")
+        if wanted and parse_etags(wanted).contains_weak(tag):
             return 304, cache, b""
         return 200, cache, orjson.dumps(render_status_fast(versioned.state, full=full))
 
