@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
 from flowstatus.observability.logs import logging_config
@@ -62,6 +63,20 @@ def _mark_worker_dead(server: Any, worker: Any) -> None:
     multiprocess.mark_process_dead(worker.pid)
 
 
+class ServerLogger(glogging.Logger):  # type: ignore[misc]
+    """gunicorn's logger without gunicorn's access log.
+
+    flowstatus writes its own access lines (``flowstatus.access``, with the
+    request id); gunicorn, seeing a logging configuration, would build every
+    request's log atoms only for its line to be dropped.
+    """
+
+    access_log_enabled = False
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        return None
+
+
 class GunicornServer(BaseApplication):  # type: ignore[misc]
     """gunicorn driven from Python instead of its own command line."""
 
@@ -91,6 +106,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             "keepalive": 5,
             # flowstatus logs its own access lines (with the request id); gunicorn's are off.
             "accesslog": None,
+            "logger_class": ServerLogger,
             "logconfig_dict": logging_config(opts.log_level, opts.access_log),
             "proc_name": "flowstatus",
             # gunicorn 24+ opens a control socket at one fixed path per user;
