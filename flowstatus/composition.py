@@ -63,17 +63,9 @@ class Components:
 
     @cached_property
     def repository(self) -> StateRepository:
-        from flowstatus.repository.opensearch_client import build_client
         from flowstatus.repository.opensearch_state import OpenSearchStateRepository
 
-        settings = self.settings
-        return OpenSearchStateRepository(
-            self.client,
-            settings.state_index,
-            refresh=settings.refresh,
-            write_client=build_client(settings, for_writes=True),
-            wait_for_active_shards=settings.wait_for_active_shards,
-        )
+        return OpenSearchStateRepository.from_settings(self.settings, self.client)
 
     @cached_property
     def search(self) -> StateSearch:

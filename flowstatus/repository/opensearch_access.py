@@ -51,6 +51,25 @@ INSPECT = PermissionGroup("inspect the index", index=(
 MANAGE = PermissionGroup("create and upgrade the index", index=(
     "indices:admin/create", "indices:admin/aliases", "indices:admin/mapping/put", "indices:admin/settings/update"))
 GROUPS = (SYSTEM_INDEX, READINESS, READ, SEARCH, WRITE, INSPECT, MANAGE)
+# On the indices beside the state index (each its own entry of the role): the steps companion index
+# (an ordinary index, which flowstatus creates) and the plugin's templates (a protected system index).
+RECORD_STEPS = PermissionGroup("record steps", index=(
+    "indices:admin/get", "indices:data/read/get", "indices:data/read/mget*", "indices:data/write/bulk*",
+    "indices:data/write/index", "indices:admin/mappings/get", "indices:admin/aliases/get", "indices:admin/create", "indices:admin/aliases",
+    "indices:admin/mapping/put"))
+READ_TEMPLATES = PermissionGroup("read templates", index=(
+    "system:admin/system_index", "indices:data/read/get", "indices:data/read/mget*"))
+COMPANION_GROUPS = (RECORD_STEPS, READ_TEMPLATES)
+
+
+@dataclass(frozen=True)
+class Companion:
+    """An index beside the state index, the group of permissions flowstatus needs on it, and the alias
+    it writes through (``None``: read only)."""
+
+    group: PermissionGroup
+    index: str
+    write_alias: str | None = None
 
 # Never a workflow id ('/' is refused in ids), so no probe can touch a state.
 PROBE_ID = "flowstatus/access-probe"
@@ -82,15 +101,19 @@ def _inner_errors(answer: Any) -> list[Any]:
 class StateIndexAccess:
     """The probes of one state index (and its write alias) through ``client``.
 
-    :meth:`problem` answers what is missing; a pass is remembered for
-    ``recheck_after`` seconds, a problem never, so a grant shows at once.
+    ``companions`` are probed too, as far as they exist: a read of each, a
+    conditional write through each write alias.  :meth:`problem` answers what is missing; a pass is
+    remembered for ``recheck_after`` seconds, a problem never, so a grant
+    shows at once.
     """
 
     def __init__(self, client: OpenSearch, index: str, write_alias: str, *,
+                 companions: tuple[Companion, ...] = (),
                  recheck_after: float = RECHECK_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.index = index
         self.write_alias = write_alias
+        self.companions = {companion.group: companion for companion in companions}
         self.recheck_after = recheck_after
         self.clock = clock
         self._passed_at: float | None = None
@@ -148,6 +171,11 @@ class StateIndexAccess:
         cas = {"_index": self.write_alias, "_id": PROBE_ID, "if_seq_no": NEVER_SEQ_NO, "if_primary_term": 1}
         check(WRITE, "POST", "/_bulk", [{"index": cas}, {"workflow_id": PROBE_ID}, {"delete": cas}],
               {"require_alias": "true"})
+        for companion in self.companions.values():
+            check(companion.group, "GET", f"/{quote(companion.index, safe='')}/_doc/{probe}")
+            if companion.write_alias is not None:  # a missing alias: 404, not a refusal
+                cas = {"_index": companion.write_alias, "_id": PROBE_ID, "if_seq_no": NEVER_SEQ_NO, "if_primary_term": 1}
+                check(companion.group, "POST", "/_bulk", [{"index": cas}, {}], {"require_alias": "true"})
         visible = counted["count"] if counted else None
         return self._verdict(refused, visible)
 
@@ -202,10 +230,14 @@ class StateIndexAccess:
     # -- wording -----------------------------------------------------------------
 
     def _verdict(self, refused: Mapping[PermissionGroup, str], visible: int | None) -> str | None:
+        beside = {group: said for group, said in refused.items() if group in self.companions}
+        refused = {group: said for group, said in refused.items() if group not in self.companions}
         hidden = self._hiding(refused, visible)
         self._hidden = hidden is not None
-        if hidden is not None or not refused:
+        if hidden is not None:
             return hidden
+        if not refused:
+            return self._companions_verdict(beside)
         index = self.index
         named = [said for said in refused.values() if not _barred(said) and said != HEADLESS]
         barred = [said for said in refused.values() if _barred(said)]
@@ -217,6 +249,15 @@ class StateIndexAccess:
         missing = ", ".join(group.work for group in refused)
         said = named[0] if named else HEADLESS
         return (f"OpenSearch refuses flowstatus's user part of its work on the state index {index} ({said}): "
+                f"its role lacks the permissions to {missing}; grant the role of {GUIDE}")
+
+    def _companions_verdict(self, refused: Mapping[PermissionGroup, str]) -> str | None:
+        """What the role lacks on the indices beside the state index, which the state's work does not need."""
+        if not refused:
+            return None
+        where = " and ".join(self.companions[group].index for group in refused)
+        missing = ", ".join(group.work for group in refused)
+        return (f"OpenSearch refuses flowstatus's user part of its work on {where} ({next(iter(refused.values()))}): "
                 f"its role lacks the permissions to {missing}; grant the role of {GUIDE}")
 
     def _hiding(self, refused: Mapping[PermissionGroup, str], visible: int | None) -> str | None:

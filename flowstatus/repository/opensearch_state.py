@@ -27,7 +27,7 @@ from flowstatus.repository.errors import (
     StoreAccessRefused,
     StoreUnavailable,
 )
-from flowstatus.repository.opensearch_access import StateIndexAccess
+from flowstatus.repository.opensearch_access import READ_TEMPLATES, RECORD_STEPS, Companion, StateIndexAccess
 from flowstatus.repository.opensearch_client import UNAVAILABLE_STATUSES, access_refusal, build_client, translated
 from flowstatus.repository.opensearch_repair import Progress, repair
 from flowstatus.repository.port import (
@@ -85,6 +85,8 @@ class OpenSearchStateRepository(StateRepository):
 
     ``refresh`` is the refresh policy of writes (``"false"``, ``"true"`` or
     ``"wait_for"``); status reads are realtime and never need one.
+    ``companions`` names the indices beside it whose permissions readiness
+    checks too (see :class:`~.opensearch_access.StateIndexAccess`).
     """
 
     def __init__(
@@ -95,6 +97,7 @@ class OpenSearchStateRepository(StateRepository):
         refresh: str = "false",
         write_client: OpenSearch | None = None,
         wait_for_active_shards: str = "1",
+        companions: tuple[Companion, ...] = (),
     ) -> None:
         self.client = client
         self.write_client = write_client or client
@@ -105,16 +108,22 @@ class OpenSearchStateRepository(StateRepository):
         self._nested_limit: int | None = None
         self._mget_path = f"/{quote(index, safe='')}/_mget"
         self._reads: Rounds[tuple[str, str | None], Lookup] = Rounds(self._read_round, max_items=READS_PER_ROUND)
-        self.access = StateIndexAccess(client, index, self.write_alias)
+        self.access = StateIndexAccess(client, index, self.write_alias, companions=companions)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> OpenSearchStateRepository:
+    def from_settings(cls, settings: Settings, client: OpenSearch | None = None) -> OpenSearchStateRepository:
+        """The repository ``settings`` describe, reading through ``client`` (a new one if not given)."""
+        from flowstatus.repository.opensearch_steps import STEPS_WRITE_SUFFIX, steps_index  # builds on this module
+
+        steps = steps_index(settings.state_index)
         return cls(
-            build_client(settings),
+            client or build_client(settings),
             settings.state_index,
             refresh=settings.refresh,
             write_client=build_client(settings, for_writes=True),
             wait_for_active_shards=settings.wait_for_active_shards,
+            companions=(Companion(RECORD_STEPS, steps, f"{steps}{STEPS_WRITE_SUFFIX}"),
+                        Companion(READ_TEMPLATES, settings.templates_index)),
         )
 
     # -- index administration -------------------------------------------------

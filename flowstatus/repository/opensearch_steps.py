@@ -40,6 +40,7 @@ MAPPING: dict[str, Any] = json.loads(
     resources.files("flowstatus.repository").joinpath("mappings/workflow-steps.json").read_text()
 )
 SUFFIX = "-flowstatus-steps"
+STEPS_WRITE_SUFFIX = "-writes"
 
 
 def steps_index(state_index: str) -> str:
@@ -64,7 +65,7 @@ class OpenSearchStepStore(StepStore):
 
     @property
     def write_alias(self) -> str:
-        return f"{self.index}-writes"
+        return f"{self.index}{STEPS_WRITE_SUFFIX}"
 
     def ensure_index(self) -> IndexReport:
         with translated("ensure_index"):

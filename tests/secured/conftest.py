@@ -125,8 +125,10 @@ class Secured:
         return STATE_INDEX
 
     def drop_state_index(self) -> None:
-        status, raw = self.node.request("DELETE", f"/{STATE_INDEX}")
-        assert status in (200, 404), raw
+        """Delete the state index and its steps index, as the admin certificate."""
+        for index in (STATE_INDEX, f"{STATE_INDEX}-flowstatus-steps"):
+            status, raw = self.node.request("DELETE", f"/{index}")
+            assert status in (200, 404), raw
 
 
 def service_role() -> dict[str, Any]:

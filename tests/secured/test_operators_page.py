@@ -15,9 +15,10 @@ import pytest
 import yaml
 
 from flowstatus.app import create_app
-from flowstatus.repository.opensearch_access import GROUPS
-from flowstatus.settings import ENV_VARS
-from tests.secured.conftest import REPO, ROLE_FILE, Secured, service_role
+from flowstatus.repository.opensearch_access import COMPANION_GROUPS, GROUPS, READ_TEMPLATES, RECORD_STEPS
+from flowstatus.repository.opensearch_steps import steps_index
+from flowstatus.settings import DEFAULT_TEMPLATES_INDEX, ENV_VARS
+from tests.secured.conftest import REPO, ROLE_FILE, STATE_INDEX, Secured, service_role
 
 PAGE = REPO / "docs" / "secured-cluster.md"
 COMPOSE = REPO / "docker" / "compose.secured.yaml"
@@ -42,11 +43,15 @@ def test_the_page_shows_the_role_file_as_it_is() -> None:
 
 def test_the_role_grants_exactly_the_groups_flowstatus_needs_and_the_page_lists_them() -> None:
     role = service_role()
-    (entry,) = role["index_permissions"]
+    entry, steps, templates = role["index_permissions"]
+    assert (entry["index_patterns"], steps["index_patterns"], templates["index_patterns"]) == (
+        [STATE_INDEX], [steps_index(STATE_INDEX)], [DEFAULT_TEMPLATES_INDEX])
     assert sorted(role["cluster_permissions"]) == sorted(p for g in GROUPS for p in g.cluster)
     assert sorted(entry["allowed_actions"]) == sorted(p for g in GROUPS for p in g.index)
+    assert (steps["allowed_actions"], templates["allowed_actions"]) == (
+        list(RECORD_STEPS.index), list(READ_TEMPLATES.index))
     rows = {line.split("|")[1].strip(): line for line in PAGE.read_text().splitlines() if line.startswith("| ")}
-    for group in GROUPS:
+    for group in GROUPS + COMPANION_GROUPS:
         row = rows[group.work]
         cluster, index = row.split("|")[2:4]
         assert re.findall(r"`([^`]+)`", cluster) == list(group.cluster), group.work

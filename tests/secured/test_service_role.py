@@ -4,24 +4,31 @@ state index only): everything works; a role without any one group of it is repor
 from __future__ import annotations
 
 import copy
+import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from flowstatus.app import create_app
+from flowstatus.composition import Components
 from flowstatus.repository.opensearch_access import (
     INSPECT,
     MANAGE,
     READ,
+    READ_TEMPLATES,
     READINESS,
+    RECORD_STEPS,
     SEARCH,
     SYSTEM_INDEX,
     WRITE,
     PermissionGroup,
 )
+from flowstatus.repository.opensearch_steps import steps_index
+from flowstatus.settings import DEFAULT_TEMPLATES_INDEX
 from tests.conftest import new_id
 from tests.e2e.conftest import serving
 from tests.secured.conftest import STATE_INDEX, Secured, assert_secret_free, secrets_of, service_role
@@ -36,11 +43,25 @@ from tests.secured.flows import (
     work_through_server,
 )
 
+STEPS_INDEX = steps_index(STATE_INDEX)
+TEMPLATES_INDEX = DEFAULT_TEMPLATES_INDEX
+
+
+def put_template(secured: Secured, wid: str) -> None:
+    """A template of one step, stored as the plugin stores it (with the admin certificate)."""
+    template = {"name": wid, "use_case": "TEST", "workflows": {"provision": {"nodes": [
+        {"id": "index_1", "type": "create_index", "user_inputs": {"index_name": wid}}], "edges": []}}}
+    status, raw = secured.node.request("PUT", f"/{TEMPLATES_INDEX}/_doc/{wid}?refresh=true", template)
+    assert status in (200, 201), raw
+
 
 def role_without(group: PermissionGroup) -> dict[str, Any]:
+    """The documented role less ``group``: on its own index's entry for the groups beside the state index."""
     role = copy.deepcopy(service_role())
     role["cluster_permissions"] = [p for p in role["cluster_permissions"] if p not in group.cluster]
-    for entry in role["index_permissions"]:
+    state, steps, templates = role["index_permissions"]
+    entries = {RECORD_STEPS: [steps], READ_TEMPLATES: [templates]}.get(group, [state])
+    for entry in entries:
         entry["allowed_actions"] = [p for p in entry["allowed_actions"] if p not in group.index]
     return role
 
@@ -53,7 +74,7 @@ def init_index(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def test_the_documented_role_creates_the_index_and_does_everything(secured: Secured) -> None:
     secured.drop_state_index()
     made = init_index(secured.user_env("flowstatus"))
-    assert (made.returncode, made.stdout.strip()) == (0, f"{STATE_INDEX}: created"), made.stderr
+    assert (made.returncode, made.stdout.strip()) == (0, f"{STATE_INDEX}: created; {STEPS_INDEX}: created"), made.stderr
     client = create_app(secured.user_settings("flowstatus")).test_client()
     assert client.get("/_ready").get_json() == {"status": "ready"}
     work_through_client(client)
@@ -102,6 +123,44 @@ def test_a_role_without_a_group_is_named_in_ready(secured: Secured, group: Permi
     # Granted the whole role, the same process is ready at once.
     secured.put_role("flowstatus_partial", service_role(), ["partial"])
     assert client.get("/_ready").status_code == 200
+
+
+@pytest.mark.parametrize(("group", "index"), [(RECORD_STEPS, STEPS_INDEX), (READ_TEMPLATES, TEMPLATES_INDEX)],
+                         ids=lambda g: getattr(g, "work", g))
+def test_a_role_without_a_group_beside_the_state_index_is_named_with_its_index(
+        secured: Secured, group: PermissionGroup, index: str) -> None:
+    Components(secured.admin_settings()).step_store.ensure_index()
+    put_template(secured, new_id())
+    secured.put_role("flowstatus_partial", role_without(group), ["partial"])
+    client = create_app(secured.user_settings("partial")).test_client()
+    ready = client.get("/_ready")
+    assert ready.status_code == 503
+    reason = ready.get_json()["reason"]
+    assert reason.startswith(f"OpenSearch refuses flowstatus's user part of its work on {index} (403 security_exception")
+    assert f"its role lacks the permissions to {group.work}; grant the role of docs/secured-cluster.md" in reason
+    secured.put_role("flowstatus_partial", service_role(), ["partial"])
+    assert client.get("/_ready").status_code == 200
+
+
+def test_the_documented_role_records_steps_and_reads_the_templates_steps(secured: Secured) -> None:
+    wid = new_id()
+    put_template(secured, wid)
+    client = create_app(secured.user_settings("flowstatus")).test_client()
+    lines = [{"event": "create", "workflow_id": wid}, {"event": "provision_started", "workflow_id": wid},
+             {"event": "step_started", "workflow_id": wid, "workflow_step_id": "index_1", "time": 1_700_000_000_000}]
+    answer = client.post(BULK, data=b"".join(json.dumps(line).encode() + b"\n" for line in lines),
+                         content_type="application/x-ndjson")
+    assert answer.status_code == 200 and not answer.get_json()["errors"], answer.get_data(as_text=True)
+    # The security plugin sees a newly made index's permissions a moment after it was made.
+    body = client.get(f"/_flowstatus/workflow/{wid}/_steps").get_json()
+    for _ in range(20):
+        if body["listed_from"] == "template":
+            break
+        time.sleep(0.5)
+        body = client.get(f"/_flowstatus/workflow/{wid}/_steps").get_json()
+    assert body["listed_from"] == "template", body
+    assert [(s["id"], s["state"]) for s in body["steps"]] == [("index_1", "running")]
+    assert Components(secured.user_settings("flowstatus")).step_observer.tick().observing  # its lease
 
 
 def test_a_role_without_the_system_index_permission_is_told_what_the_index_is(secured: Secured) -> None:
