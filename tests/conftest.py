@@ -17,6 +17,7 @@ import urllib.request
 import uuid
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from opensearchpy import OpenSearch
@@ -149,6 +150,13 @@ def raw(opensearch_url: str, unique_index: str) -> Iterator[OpenSearch]:
 def state_index(shared_index: str) -> str:
     """The state index the ``app`` and ``repository`` fixtures use."""
     return shared_index
+
+
+def put_template(client: OpenSearch, index: str, workflow_id: str, template: dict[str, Any]) -> None:
+    """Store ``template`` as the plugin does: in a hidden index made first (OpenSearch warns of a dot-named
+    index that a write creates, once per node, so whichever test came first would fail on it)."""
+    client.indices.create(index=index, body={"settings": {"index.hidden": True}}, ignore=400)
+    client.index(index=index, id=workflow_id, body=template, refresh=True)
 
 
 def new_id(prefix: str = "wf") -> str:

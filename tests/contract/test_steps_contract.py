@@ -18,6 +18,7 @@ from flowstatus.repository.memory_steps import InMemoryStepStore, InMemoryTempla
 from flowstatus.repository.port import IndexReport
 from flowstatus.repository.port import Outcome as WriteOutcome
 from flowstatus.repository.step_port import PutRecords, StepStore, TemplateStore, Version
+from tests.conftest import put_template
 
 RECORDS = StepRecords("wf-1", 1000, (ReportedStep("a", "noop", 1001, 1002, Outcome.COMPLETED),),
                       (Sighting("b", "create_index", 1500, 1400),))
@@ -43,7 +44,7 @@ def stores(request: pytest.FixtureRequest, unique_index: str) -> Iterator[tuple[
     client = OpenSearch([request.getfixturevalue("opensearch_url")], timeout=30)
 
     def put(workflow_id: str, source: dict[str, Any]) -> None:
-        client.index(index=f"{unique_index}-templates", id=workflow_id, body=source, refresh=True)
+        put_template(client, f"{unique_index}-templates", workflow_id, source)
 
     yield (OpenSearchStepStore(client, unique_index), OpenSearchTemplateStore(client, f"{unique_index}-templates"),
            put)

@@ -20,7 +20,7 @@ from flowstatus.cli import main
 from flowstatus.composition import Components
 from flowstatus.domain.steps import Sighting
 from flowstatus.settings import Settings
-from tests.conftest import new_id
+from tests.conftest import new_id, put_template
 
 BULK = "/_flowstatus/_bulk"
 
@@ -94,7 +94,7 @@ def template(unique: str) -> dict[str, Any]:
 def test_the_observer_sights_resources_of_a_template_workflow_between_two_looks(
         client: FlaskClient, settings: Settings, raw: OpenSearch) -> None:
     wid = new_id()
-    raw.index(index=settings.templates_index, id=wid, body=template(wid), refresh=True)
+    put_template(raw, settings.templates_index, wid, template(wid))
     post(client, {"event": "create", "workflow_id": wid}, {"event": "provision_started", "workflow_id": wid})
     raw.indices.refresh(index=settings.state_index)  # the observer finds PROVISIONING workflows by search
     built = Components(settings)

@@ -23,6 +23,7 @@ from flowstatus.domain.model import ResourceCreated
 from flowstatus.domain.steps import Sighting, StepRecords
 from flowstatus.repository.step_port import PutRecords
 from flowstatus.settings import Settings
+from tests.conftest import put_template
 from tests.integration import test_status_page_browser as shared
 
 browser, page = shared.browser, shared.page  # the browser fixtures, shared with the status page's tests
@@ -75,7 +76,7 @@ def app(components: Components) -> Flask:
 def seed(components: Components, raw: OpenSearch, *, ago: float = 125.0) -> int:
     """The workflow above, provisioning for ``ago`` seconds, with what the observer saw; its start time."""
     start = int(time.time() * 1000 - ago * SECOND)
-    raw.index(index=components.settings.templates_index, id=WORKFLOW, body=TEMPLATE, refresh=True)
+    put_template(raw, components.settings.templates_index, WORKFLOW, TEMPLATE)
     events = [Event(EventKind.CREATE, WORKFLOW), Event(EventKind.PROVISION_STARTED, WORKFLOW, time=start)]
     events += [Event(EventKind.RESOURCE_CREATED, WORKFLOW, resource=r) for r, _, _ in RESOURCES]
     assert all(result.ok for result in components.indexer.apply(events))
