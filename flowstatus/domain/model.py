@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class State(str, enum.Enum):
@@ -49,12 +49,13 @@ RESOURCE_TYPE_BY_STEP: Mapping[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class ResourceCreated:
+class ResourceCreated(NamedTuple):
     """One entry of ``resources_created``: what a workflow step created.
 
     Two entries are the same resource only when all four values are equal,
-    which is how the plugin matches an entry to remove on deprovision.
+    which is how the plugin matches an entry to remove on deprovision.  A
+    named tuple: documents are loaded with all their entries on every read,
+    and a tuple is made several times faster than a frozen dataclass.
     """
 
     workflow_step_name: str
