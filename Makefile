@@ -51,8 +51,17 @@ promtool:
 	  (cd $$tmp && apt-get download -qq prometheus) && \
 	  mkdir -p $(CACHE)/promtool && dpkg-deb -x $$tmp/prometheus_*.deb $(CACHE)/promtool && rm -rf $$tmp; }
 
+# Two runs, one generation each, one after the other (only one run's nodes live at a time): the
+# whole suite with the interop suite on a 2.19.6 plugin node, then the interop, integration and
+# contract suites on 3.6.0 nodes of their own (a plugin node, a plain one). Both print their
+# summary; the target fails if either run failed. PYTEST_ARGS go to both runs.
 test: $(STAMP) browser $(if $(filter true,$(CI)),promtool)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@status=0; \
+	FLOWSTATUS_INTEROP_VERSION=2.19.6 $(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \
+	echo "make test: the 3.x generation (OpenSearch 3.6.0): tests/interop tests/integration tests/contract"; \
+	env -u OPENSEARCH_URL -u OPENSEARCH_URLS FLOWSTATUS_OPENSEARCH_VERSION=3.6.0 FLOWSTATUS_INTEROP_VERSION=3.6.0 \
+	  $(PY) -m pytest $(PYTEST_ARGS) tests/interop tests/integration tests/contract || status=$$?; \
+	exit $$status
 
 # One line-length setting for the whole tree; the layer rules live in setup.cfg [importlinter].
 lint: $(STAMP)

@@ -18,6 +18,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
+from flowstatus.domain.generation import NEWEST, Generation
 from flowstatus.repository.errors import CorruptDocument, DocumentMissing, IndexMissing, SearchIndexMissing
 from flowstatus.repository.memory_search import StoredDoc, run_search
 from flowstatus.repository.port import (
@@ -48,11 +49,17 @@ class _Doc:
 
 
 class InMemoryStateRepository(StateRepository):
-    """State documents in a dict; thread-safe."""
+    """State documents in a dict; thread-safe.
 
-    def __init__(self, index: str = ".plugins-flow-framework-state", *, nested_limit: int = DEFAULT_NESTED_LIMIT) -> None:
+    ``cluster_generation`` is the generation it answers as (the newest by
+    default); set it to play another cluster, or one upgraded under flowstatus.
+    """
+
+    def __init__(self, index: str = ".plugins-flow-framework-state", *, nested_limit: int = DEFAULT_NESTED_LIMIT,
+                 generation: Generation = NEWEST) -> None:
         self.index = index
         self.nested_limit = nested_limit
+        self.cluster_generation = generation
         self._docs: dict[str, _Doc] | None = None  # None: the index does not exist
         self._seq_no = -1  # one sequence per shard, like OpenSearch's single-shard index
         self._lock = threading.Lock()
@@ -63,6 +70,9 @@ class InMemoryStateRepository(StateRepository):
                 self._docs = {}
                 return IndexReport.CREATED
             return IndexReport.CURRENT
+
+    def generation(self) -> Generation:
+        return self.cluster_generation
 
     def index_exists(self) -> bool:
         return self._docs is not None
@@ -117,7 +127,7 @@ class InMemoryStateRepository(StateRepository):
             del self._docs[op.workflow_id]
         else:
             assert isinstance(op, (Create, Replace))
-            self._store(op.workflow_id, dump_state(op.state))
+            self._store(op.workflow_id, dump_state(op.state, self.cluster_generation))
         return WriteResult(Outcome.DONE, self._seq_no, PRIMARY_TERM)
 
     def _store(self, workflow_id: str, source: dict[str, Any]) -> None:
@@ -167,7 +177,8 @@ class InMemoryStateSearch(StateSearch):
         return run_search(self.index, docs, body)
 
 
-def in_memory_store(index: str = ".plugins-flow-framework-state") -> tuple[InMemoryStateRepository, InMemoryStateSearch]:
-    """A repository and a search over the same in-memory documents."""
-    repository = InMemoryStateRepository(index)
+def in_memory_store(index: str = ".plugins-flow-framework-state", *,
+                    generation: Generation = NEWEST) -> tuple[InMemoryStateRepository, InMemoryStateSearch]:
+    """A repository and a search over the same in-memory documents, answering as ``generation``."""
+    repository = InMemoryStateRepository(index, generation=generation)
     return repository, InMemoryStateSearch(repository)

@@ -6,10 +6,8 @@ stored is always the plugin's format.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Sequence
-from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +15,7 @@ from marshmallow import ValidationError
 from opensearchpy import OpenSearch
 from opensearchpy import exceptions as os_exc
 
+from flowstatus.domain.generation import Generation
 from flowstatus.observability import metrics
 from flowstatus.observability.request_context import request_id
 from flowstatus.repository.errors import (
@@ -29,6 +28,7 @@ from flowstatus.repository.errors import (
 )
 from flowstatus.repository.opensearch_access import READ_TEMPLATES, RECORD_STEPS, Companion, StateIndexAccess
 from flowstatus.repository.opensearch_client import UNAVAILABLE_STATUSES, access_refusal, build_client, translated
+from flowstatus.repository.opensearch_generation import GENERATION_TTL, GenerationCache, read_generation
 from flowstatus.repository.opensearch_repair import Progress, repair
 from flowstatus.repository.port import (
     Create,
@@ -44,16 +44,16 @@ from flowstatus.repository.port import (
     WriteResult,
 )
 from flowstatus.repository.rounds import Rounds
+from flowstatus.repository.state_mapping import (
+    MAPPING,  # noqa: F401 - re-exported: imported from here
+    SCHEMA_VERSION,
+    mapping_for,
+)
 from flowstatus.schemas.fast_state import read_state
 from flowstatus.schemas.state import dump_state
 from flowstatus.settings import Settings
 
 log = logging.getLogger(__name__)
-
-MAPPING: dict[str, Any] = json.loads(
-    resources.files("flowstatus.repository").joinpath("mappings/workflow-state.json").read_text()
-)
-SCHEMA_VERSION: int = MAPPING["_meta"]["schema_version"]
 
 # The plugin sets only auto_expand_replicas.  It can leave the index visible
 # because, inside a cluster that runs the plugin, the index is a registered
@@ -87,6 +87,7 @@ class OpenSearchStateRepository(StateRepository):
     ``"wait_for"``); status reads are realtime and never need one.
     ``companions`` names the indices beside it whose permissions readiness
     checks too (see :class:`~.opensearch_access.StateIndexAccess`).
+    ``generation_ttl`` is how long (seconds) the cluster's generation is kept.
     """
 
     def __init__(
@@ -98,6 +99,7 @@ class OpenSearchStateRepository(StateRepository):
         write_client: OpenSearch | None = None,
         wait_for_active_shards: str = "1",
         companions: tuple[Companion, ...] = (),
+        generation_ttl: float = GENERATION_TTL,
     ) -> None:
         self.client = client
         self.write_client = write_client or client
@@ -106,6 +108,7 @@ class OpenSearchStateRepository(StateRepository):
         self.refresh = refresh
         self._index_ready = False
         self._nested_limit: int | None = None
+        self._generations = GenerationCache(lambda: read_generation(self.client), generation_ttl)
         self._mget_path = f"/{quote(index, safe='')}/_mget"
         self._reads: Rounds[tuple[str, str | None], Lookup] = Rounds(self._read_round, max_items=READS_PER_ROUND)
         self.access = StateIndexAccess(client, index, self.write_alias, companions=companions)
@@ -133,6 +136,15 @@ class OpenSearchStateRepository(StateRepository):
         """The alias every write goes through (see :meth:`write_many`)."""
         return f"{self.index}{WRITE_ALIAS_SUFFIX}"
 
+    def generation(self) -> Generation:
+        """See :meth:`StateRepository.generation` (how: :mod:`.opensearch_generation`)."""
+        return self._generations.get()
+
+    def _mapping(self) -> dict[str, Any]:
+        """The mapping of the cluster's plugin, from a fresh look at the cluster (it may have been upgraded)."""
+        self._generations.forget()
+        return mapping_for(self.generation())
+
     def ensure_index(self) -> IndexReport:
         """See :meth:`StateRepository.ensure_index`.
 
@@ -140,10 +152,11 @@ class OpenSearchStateRepository(StateRepository):
         (its mapping and alias), so a user who may not create or change the
         index (docs/secured-cluster.md) still writes to one made for it.
         """
-        body = {"settings": CREATE_SETTINGS, "mappings": MAPPING, "aliases": {self.write_alias: {}}}
+        mapping = self._mapping()
+        body = {"settings": CREATE_SETTINGS, "mappings": mapping, "aliases": {self.write_alias: {}}}
         with translated("ensure_index"):
             try:
-                report = self._upgrade()
+                report = self._upgrade(mapping)
             except os_exc.NotFoundError:
                 try:
                     self.client.indices.create(index=self.index, body=body)
@@ -151,22 +164,23 @@ class OpenSearchStateRepository(StateRepository):
                 except os_exc.RequestError as exc:
                     if exc.error != "resource_already_exists_exception":
                         raise
-                    report = self._upgrade()  # another creator won the race
+                    report = self._upgrade(mapping)  # another creator won the race
             if report is not IndexReport.CREATED and not self.client.indices.exists_alias(
                     index=self.index, name=self.write_alias):
                 self.client.indices.put_alias(index=self.index, name=self.write_alias)
         self._index_ready = True
         return report
 
-    def _upgrade(self) -> IndexReport:
+    def _upgrade(self, mapping: dict[str, Any]) -> IndexReport:
+        """Give the existing index what ``mapping`` has and it lacks; a property it has beyond that stays."""
         (current,) = self.client.indices.get_mapping(index=self.index).values()
         mappings = current.get("mappings", {})
         version = mappings.get("_meta", {}).get("schema_version", 0)
-        missing = set(MAPPING["properties"]) - set(mappings.get("properties", {}))
+        missing = set(mapping["properties"]) - set(mappings.get("properties", {}))
         if version >= SCHEMA_VERSION and not missing:
             return IndexReport.CURRENT
         try:
-            self.client.indices.put_mapping(index=self.index, body=MAPPING)
+            self.client.indices.put_mapping(index=self.index, body=mapping)
         except os_exc.RequestError as exc:
             raise MappingConflict(
                 f"index {self.index} (schema_version {version}) cannot take the plugin's mapping in place "
@@ -188,7 +202,7 @@ class OpenSearchStateRepository(StateRepository):
             if name == self.index:
                 self.ensure_index()
                 return
-            body = {"settings": CREATE_SETTINGS, "mappings": MAPPING}
+            body = {"settings": CREATE_SETTINGS, "mappings": self._mapping()}
             self.client.indices.create(index=name, body=body)
 
         with translated("repair"):
@@ -328,25 +342,30 @@ class OpenSearchStateRepository(StateRepository):
         return [self._result(next(iter(item.values()))) for item in body["items"]]
 
     def _bulk(self, ops: Sequence[WriteOp]) -> dict[str, Any]:
+        generation = self.generation()
         actions: list[dict[str, Any]] = []
         for op in ops:
-            actions.extend(self._action(op))
+            actions.extend(self._action(op, generation))
         params = {"require_alias": "true"}
         if self.refresh != "false":
             params["refresh"] = self.refresh
         if self.wait_for_active_shards != "1":
             params["wait_for_active_shards"] = self.wait_for_active_shards
-        with translated("bulk"):
-            body: dict[str, Any] = self.write_client.bulk(body=actions, params=params)
+        try:
+            with translated("bulk"):
+                body: dict[str, Any] = self.write_client.bulk(body=actions, params=params)
+        except StoreUnavailable:
+            self._generations.forget()  # it may come back as another generation (an upgrade restarts nodes)
+            raise
         return body
 
-    def _action(self, op: WriteOp) -> list[dict[str, Any]]:
+    def _action(self, op: WriteOp, generation: Generation) -> list[dict[str, Any]]:
         meta: dict[str, Any] = {"_index": self.write_alias, "_id": op.workflow_id}
         if isinstance(op, Create):
-            return [{"create": meta}, dump_state(op.state)]
+            return [{"create": meta}, dump_state(op.state, generation)]
         cas = {"if_seq_no": op.seq_no, "if_primary_term": op.primary_term}
         if isinstance(op, Replace):
-            return [{"index": {**meta, **cas}}, dump_state(op.state)]
+            return [{"index": {**meta, **cas}}, dump_state(op.state, generation)]
         if isinstance(op, Delete):
             return [{"delete": {**meta, **cas}}]
         raise TypeError(f"not a write op: {op!r}")

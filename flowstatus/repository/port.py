@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flowstatus.domain.generation import Generation
 from flowstatus.domain.model import WorkflowState
 from flowstatus.repository.errors import CorruptDocument
 
@@ -107,7 +108,7 @@ class StateRepository(abc.ABC):
 
     @abc.abstractmethod
     def ensure_index(self) -> IndexReport:
-        """Create the state index with the plugin's mapping, or upgrade an older one in place.
+        """Create the state index with the mapping of the cluster's plugin, or upgrade an older one in place.
 
         Idempotent; safe to race with another creator.  Raises
         :class:`flowstatus.repository.errors.MappingConflict` if an old mapping cannot be
@@ -123,6 +124,20 @@ class StateRepository(abc.ABC):
         can meet such an index; elsewhere this is :meth:`ensure_index`.
         """
         return self.ensure_index()
+
+    @abc.abstractmethod
+    def generation(self) -> Generation:
+        """Which OpenSearch release and Flow Framework plugin version the cluster runs.
+
+        Read once and kept; read again when the store was unavailable (the
+        cluster may come back upgraded), when :meth:`ensure_index` runs, and
+        at least every few minutes.  What depends on it: the mapping
+        :meth:`ensure_index` gives, and the shape of a ``user`` flowstatus
+        built in what :meth:`write_many` writes.  A cluster that will not say
+        is taken for the newest generation.  Raises
+        :class:`~flowstatus.repository.errors.StoreUnavailable` when the store
+        cannot be reached to read it.
+        """
 
     @abc.abstractmethod
     def index_exists(self) -> bool:
@@ -171,7 +186,9 @@ class StateRepository(abc.ABC):
 
         Each op succeeds or fails on its own.  A CONFLICT leaves the document
         as it was.  A missing state index is first created as
-        :meth:`ensure_index` does, never with dynamic mappings.
+        :meth:`ensure_index` does, never with dynamic mappings.  A ``user``
+        flowstatus built is written in the shape of the plugin of
+        :meth:`generation` (:func:`flowstatus.schemas.state.dump_state`).
         """
 
     def write(self, op: WriteOp) -> WriteResult:

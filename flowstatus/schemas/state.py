@@ -14,12 +14,14 @@ Two shapes of a workflow state exist:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, post_dump, post_load
 
+from flowstatus.domain.generation import Generation
 from flowstatus.domain.model import ResourceCreated, User, WorkflowState
 
 # Top-level keys older plugins wrote that no current plugin accepts: they are
@@ -148,6 +150,24 @@ USER_SHAPES = (
     # 2.12 to 3.1
     ("name", "backend_roles", "roles", "custom_attribute_names", "user_requested_tenant"),
 )
+# The first release writing each shape of USER_SHAPES, in the same order.
+USER_SHAPES_SINCE = ((3, 3), (3, 2), (2, 12))
+
+
+def user_shape(generation: Generation) -> tuple[str, ...]:
+    """The ``user`` keys, in order, that the plugin of ``generation`` writes and renders."""
+    return next((shape for shape, since in zip(USER_SHAPES, USER_SHAPES_SINCE, strict=True)
+                 if generation.release >= since), USER_SHAPES[-1])
+
+
+def _shaped_for(user: User, generation: Generation) -> User:
+    """``user``, given ``generation``'s shape unless it has one of its own or holds a value that shape lacks."""
+    if user.shape is not None:
+        return user
+    shape = user_shape(generation)
+    if user.user_requested_tenant_access is not None and "user_requested_tenant_access" not in shape:
+        return user  # kept in the newest shape rather than lose a value; older plugins ignore the key
+    return dataclasses.replace(user, shape=shape)
 
 
 class UserSchema(Schema):
@@ -266,8 +286,15 @@ def load_state(source: Mapping[str, Any]) -> WorkflowState:
     return STORED_STATE.load(source)
 
 
-def dump_state(state: WorkflowState) -> dict[str, Any]:
-    """The ``_source`` to store for ``state``, in the plugin's format."""
+def dump_state(state: WorkflowState, generation: Generation | None = None) -> dict[str, Any]:
+    """The ``_source`` to store for ``state``, in the plugin's format.
+
+    A user read in some plugin's shape keeps it; any other user (one flowstatus
+    built) is written in the shape of ``generation``'s plugin, or the newest
+    shape without a ``generation``.
+    """
+    if generation is not None and state.user is not None:
+        state = state.evolve(user=_shaped_for(state.user, generation))
     return STORED_STATE.dump(state)
 
 

@@ -17,7 +17,9 @@ before any other test of the package has workflows in it.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
@@ -36,14 +38,44 @@ VERSION_ENV = "FLOWSTATUS_INTEROP_VERSION"
 DEFAULT_VERSION = "2.19.6"
 FRESH_STATE_INDEX = "fresh_state_index"
 
-# The ``user`` object as the plugin of each version writes and renders it
-# (common-utils ``User``: five keys up to 3.1, custom attributes last from 3.3).
-PLUGIN_USERS = {
-    "2.19.6": {"name": "alice", "backend_roles": ["odfe"], "roles": ["all_access"], "custom_attribute_names": [],
-               "user_requested_tenant": None},
-    "3.6.0": {"name": "alice", "backend_roles": ["odfe"], "roles": ["all_access"], "user_requested_tenant": None,
+
+
+@dataclass(frozen=True)
+class PluginGeneration:
+    """What the plugin of one version does where versions differ (docs/compatibility.md lists each)."""
+
+    # The ``user`` object as it writes and renders one (common-utils ``User``:
+    # five keys up to 3.1, custom attributes last from 3.3).
+    user: dict
+    provision_status: int  # of ``_provision``
+    # The FAILED ``error`` of a ``create_index_1`` step whose index exists:
+    # ``{index}`` is the index's name (its uuid follows it in the text).
+    index_exists_error: str
+    maps_sharing: bool  # whether its state index maps ``all_shared_principals``
+
+    def index_exists(self, index: str) -> re.Pattern[str]:
+        """The FAILED ``error`` for ``index`` existing, as a pattern (the index's uuid is any)."""
+        named = re.escape(f"index [{index}/") + r"[^\]/]+\]"
+        return re.compile(re.escape(self.index_exists_error).replace(re.escape("{index}"), named))
+
+
+PLUGIN_GENERATIONS = {
+    "2.19.6": PluginGeneration(
+        user={"name": "alice", "backend_roles": ["odfe"], "roles": ["all_access"], "custom_attribute_names": [],
+              "user_requested_tenant": None},
+        provision_status=200,
+        index_exists_error="{index} already exists during step create_index_1, restStatus: BAD_REQUEST",
+        maps_sharing=False),
+    "3.6.0": PluginGeneration(
+        user={"name": "alice", "backend_roles": ["odfe"], "roles": ["all_access"], "user_requested_tenant": None,
               "user_requested_tenant_access": None, "custom_attribute_names": []},
+        provision_status=202,
+        index_exists_error="WorkflowStepException during step create_index_1, {index} already exists, "
+                           "restStatus: BAD_REQUEST",
+        maps_sharing=True),
 }
+# Which node the package ran against, for the session's summary.
+_NODE: dict[str, str] = {}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -68,10 +100,22 @@ def interop_version() -> str:
     return os.environ.get(VERSION_ENV) or DEFAULT_VERSION
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _NODE:
+        terminalreporter.write_sep("-", f"interop tests ran against OpenSearch {_NODE['version']} with "
+                                        f"{_NODE['plugins']} at {_NODE['url']}")
+
+
 @pytest.fixture(scope="package")
-def plugin_user(interop_version: str) -> dict:
+def plugin_generation(interop_version: str) -> PluginGeneration:
+    """How this version's plugin answers where versions differ."""
+    return PLUGIN_GENERATIONS[interop_version]
+
+
+@pytest.fixture(scope="package")
+def plugin_user(plugin_generation: PluginGeneration) -> dict:
     """A ``user`` object exactly as this version's plugin writes one (with security on)."""
-    return PLUGIN_USERS[interop_version]
+    return plugin_generation.user
 
 
 @pytest.fixture(scope="package")
@@ -79,6 +123,8 @@ def plugin_node(interop_version: str) -> Iterator[LocalNode]:
     """The one Flow Framework node of the package."""
     require_flow_framework_zip(interop_version)
     node = start_node("flow-framework", version=interop_version)
+    plugins = ", ".join(f"{row['component']} {row['version']}" for row in node.get_json("/_cat/plugins?format=json"))
+    _NODE.update(version=node.get_json("/")["version"]["number"], plugins=plugins, url=node.url)
     try:
         yield node
     finally:

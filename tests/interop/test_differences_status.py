@@ -13,8 +13,11 @@ from tests.interop.answers import AppEndpoint, assert_reads_alike
 from tests.interop.events import record, resource
 from tests.interop.plugin import FF, Plugin, status_path, unique
 
-NEWEST_USER_KEYS = ["name", "backend_roles", "roles", "user_requested_tenant", "user_requested_tenant_access",
-                    "custom_attribute_names"]
+# The ``user`` keys of the 2.19 plugin and of the 3.3+ plugin, each mapped to the other's.
+OLDER_USER_KEYS = ("name", "backend_roles", "roles", "custom_attribute_names", "user_requested_tenant")
+NEWEST_USER_KEYS = ("name", "backend_roles", "roles", "user_requested_tenant", "user_requested_tenant_access",
+                    "custom_attribute_names")
+OTHER_GENERATIONS_USER_KEYS = {OLDER_USER_KEYS: list(NEWEST_USER_KEYS), NEWEST_USER_KEYS: list(OLDER_USER_KEYS)}
 
 
 def parse_failure(workflow_id: str) -> dict[str, str]:
@@ -111,21 +114,6 @@ def test_difference_a_reprovision_clears_the_old_error(plugin: Plugin, flowstatu
     assert cleared["state"] == "COMPLETED" and "error" not in cleared
 
 
-def test_difference_a_user_flowstatus_builds_is_stored_in_the_newest_shape(
-        plugin: Plugin, flowstatus: AppEndpoint, plugin_user: dict[str, Any]) -> None:
-    # A plugin renders the shape of its own version; a user flowstatus builds
-    # (from a partial event user, or an authenticated caller) gets the newest.
-    workflow_id = unique("fs")
-    record(flowstatus, {"event": "create", "workflow_id": workflow_id,
-                        "user": {"name": "alice", "backend_roles": ["odfe"], "roles": ["all_access"]}})
-    path = status_path(workflow_id, "?all=true")
-    ours, theirs = plugin.call("GET", path).json()["user"], flowstatus.call("GET", path).json()["user"]
-    assert ours == plugin_user and list(ours) == list(plugin_user)
-    assert list(theirs) == NEWEST_USER_KEYS
-    assert {k: theirs[k] for k in ours} == ours, "the same values; keys this plugin does not know are null"
-    assert all(theirs[k] is None for k in set(theirs) - set(ours))
-
-
 def test_difference_no_template_routes(plugin: Plugin, flowstatus: AppEndpoint) -> None:
     # Without an id the path is the plugin's get-workflow (template) route, which flowstatus does not serve.
     path = f"{FF}/_status"
@@ -146,3 +134,17 @@ def test_difference_long_polls_and_etags(plugin: Plugin, flowstatus: AppEndpoint
     near = status_path(workflow_id, "?wait_for_completion_timeouts=1s")
     assert plugin.call("GET", near).json()["error"]["reason"].endswith("[wait_for_completion_timeouts]")
     assert flowstatus.call("GET", near).json()["error"]["reason"].endswith("did you mean [wait_for_completion_timeout]?")
+
+
+def test_difference_a_user_the_other_generations_plugin_wrote_keeps_its_shape(
+        plugin: Plugin, flowstatus: AppEndpoint, plugin_user: dict[str, Any]) -> None:
+    # As a document from before an upgrade (or a downgrade) holds it.
+    other = OTHER_GENERATIONS_USER_KEYS[tuple(plugin_user)]
+    workflow_id = unique("seed")
+    stored = {key: plugin_user.get(key) for key in other}
+    plugin.store(workflow_id, {"workflow_id": workflow_id, "state": "NOT_STARTED",
+                               "provisioning_progress": "NOT_STARTED", "user": stored})
+    path = status_path(workflow_id, "?all=true")
+    ours, theirs = plugin.call("GET", path).json()["user"], flowstatus.call("GET", path).json()["user"]
+    assert list(ours) == list(plugin_user) and list(theirs) == other
+    assert all(ours.get(key) == value for key, value in theirs.items()), "the same values"

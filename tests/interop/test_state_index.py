@@ -21,6 +21,7 @@ from flowstatus.domain.events import Event, EventKind
 from flowstatus.repository.opensearch_state import MAPPING, WRITE_ALIAS_SUFFIX
 from flowstatus.settings import Settings
 from tests.interop.answers import AppEndpoint, assert_reads_alike, assert_search_alike
+from tests.interop.conftest import PluginGeneration
 from tests.interop.events import record
 from tests.interop.plugin import FF, STATE_INDEX, Plugin, status_path, unique
 
@@ -61,16 +62,32 @@ def test_a_missing_state_index_is_answered_alike(plugin: Plugin, flowstatus: App
     assert_search_alike(searched, flowstatus.call("POST", SEARCH, body))
 
 
-def test_the_plugin_works_in_the_index_init_index_made(plugin: Plugin, settings: Settings) -> None:
+def generations_properties(generation: PluginGeneration) -> set[str]:
+    """The properties of the state index mapping of ``generation``'s plugin."""
+    return set(MAPPING["properties"]) - (set() if generation.maps_sharing else {"all_shared_principals"})
+
+
+def test_init_index_makes_the_mapping_the_plugin_makes(plugin: Plugin, plugin_generation: PluginGeneration) -> None:
+    plugin.delete_state_index()
+    plugin.create(unique())
+    plugins = plugin.state_mapping()
+    assert set(plugins["properties"]) == generations_properties(plugin_generation)
     plugin.delete_state_index()
     assert init_index(plugin.url) == f"{STATE_INDEX}: created"
-    assert mapped(plugin) == set(MAPPING["properties"]) and has_write_alias(plugin)
+    assert plugin.state_mapping() == plugins
+
+
+def test_the_plugin_works_in_the_index_init_index_made(plugin: Plugin, settings: Settings,
+                                                       plugin_generation: PluginGeneration) -> None:
+    plugin.delete_state_index()
+    assert init_index(plugin.url) == f"{STATE_INDEX}: created"
+    assert mapped(plugin) == generations_properties(plugin_generation) and has_write_alias(plugin)
 
     index = unique()
     workflow_id = plugin.provisioned(index)
     status = plugin.status(workflow_id)
     assert status["state"] == "COMPLETED" and status["resources_created"][0]["resource_id"] == index
-    assert mapped(plugin) == set(MAPPING["properties"]), "the plugin kept flowstatus's mapping"
+    assert mapped(plugin) == generations_properties(plugin_generation), "the plugin kept flowstatus's mapping"
     flowstatus = AppEndpoint(_app(settings))
     for query in ("", "?all=true"):
         assert_reads_alike(plugin, flowstatus, status_path(workflow_id, query))
@@ -86,14 +103,10 @@ def test_the_plugin_creates_a_deleted_index_again_and_init_index_accepts_it(
     plugin.delete_state_index()
     first = plugin.create(unique())
     plugin_made = mapped(plugin)
-    assert plugin_made <= set(MAPPING["properties"]), "flowstatus's mapping holds every property of the plugin's"
 
-    # A newer mapping property the plugin's index lacks (all_shared_principals
-    # before 3.4) is added in place; the index is current afterwards.
-    expected = "current" if plugin_made == set(MAPPING["properties"]) else "upgraded"
-    assert init_index(plugin.url) == f"{STATE_INDEX}: {expected}"
+    # The mapping of the plugin of the cluster's generation is flowstatus's: nothing to add.
     assert init_index(plugin.url) == f"{STATE_INDEX}: current"
-    assert mapped(plugin) == set(MAPPING["properties"]) and has_write_alias(plugin)
+    assert mapped(plugin) == plugin_made and has_write_alias(plugin)
 
     flowstatus = AppEndpoint(_app(settings))
     assert_reads_alike(plugin, flowstatus, status_path(first, "?all=true"))
