@@ -50,7 +50,11 @@ INSPECT = PermissionGroup("inspect the index", index=(
 # would change the cluster); a refusal is reported where it happens (flowstatus init-index, a write).
 MANAGE = PermissionGroup("create and upgrade the index", index=(
     "indices:admin/create", "indices:admin/aliases", "indices:admin/mapping/put", "indices:admin/settings/update"))
-GROUPS = (SYSTEM_INDEX, READINESS, READ, SEARCH, WRITE, INSPECT, MANAGE)
+# Used to tell the cluster's generation (GET / and _cat/plugins): not probed, since without it flowstatus
+# still works, writing what every plugin generation reads (docs/compatibility.md), and logs a warning.
+GENERATION = PermissionGroup("tell the cluster's generation", (
+    "cluster:monitor/main", "cluster:monitor/state", "cluster:monitor/nodes/info"))
+GROUPS = (SYSTEM_INDEX, READINESS, READ, SEARCH, WRITE, INSPECT, MANAGE, GENERATION)
 # On the indices beside the state index (each its own entry of the role): the steps companion index
 # (an ordinary index, which flowstatus creates) and the plugin's templates (a protected system index).
 RECORD_STEPS = PermissionGroup("record steps", index=(

@@ -15,6 +15,7 @@ import pytest
 
 from flowstatus.app import create_app
 from flowstatus.composition import Components
+from flowstatus.domain.generation import Generation
 from flowstatus.repository.opensearch_access import (
     INSPECT,
     MANAGE,
@@ -82,6 +83,11 @@ def test_the_documented_role_creates_the_index_and_does_everything(secured: Secu
                               env=process_env(secured.user_env("flowstatus")), capture_output=True, text=True,
                               timeout=60, check=False)
     assert ingested.returncode == 0, ingested.stderr
+
+
+def test_the_documented_role_tells_the_clusters_generation(secured: Secured) -> None:
+    repository = Components(secured.user_settings("flowstatus")).repository
+    assert repository.generation() == Generation(2, 19, None)  # the secured node runs no Flow Framework plugin
 
 
 def test_the_real_server_as_the_user_keeps_its_password_out_of_logs_metrics_and_errors(
@@ -160,7 +166,11 @@ def test_the_documented_role_records_steps_and_reads_the_templates_steps(secured
         body = client.get(f"/_flowstatus/workflow/{wid}/_steps").get_json()
     assert body["listed_from"] == "template", body
     assert [(s["id"], s["state"]) for s in body["steps"]] == [("index_1", "running")]
-    assert Components(secured.user_settings("flowstatus")).step_observer.tick().observing  # its lease
+    built = Components(secured.user_settings("flowstatus"))
+    report = built.step_observer.tick()  # reads the lease, and takes it unless a server of an earlier test holds it
+    lease = built.step_store.read_lease()
+    assert lease is not None and lease.lease is not None
+    assert report.observing == (lease.lease.holder == built.step_observer.holder)
 
 
 def test_a_role_without_the_system_index_permission_is_told_what_the_index_is(secured: Secured) -> None:
