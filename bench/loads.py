@@ -12,7 +12,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bench import procfs, wrk
 from bench.figures import FLOWSTATUS, OPENSEARCH, Measurement, Pass, combine
@@ -28,8 +28,7 @@ class Context:
     """What every measurement of a run shares.
 
     ``plugin`` is the Flow Framework plugin's version on the node, None when
-    it is not installed; ``user`` is the ``user`` object in that version's
-    stored shape (what the seeded documents carry).
+    it is not installed.
     """
 
     args: argparse.Namespace
@@ -43,7 +42,6 @@ class Context:
     raw_headers: list[str]
     tag: str
     plugin: str | None
-    user: dict[str, object] = field(default_factory=dict)
 
     def cpu_pids(self) -> dict[str, list[int]]:
         """Process groups whose CPU time is read around each pass (an idle server adds ~0)."""

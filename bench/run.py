@@ -128,6 +128,43 @@ def _heap(client: OpenSearchHttp) -> str | None:
         return None
 
 
+def measure(ctx: Context, state: StateIndex, run_reads: bool, run_writes: bool,
+            run_polls: bool) -> tuple[list[Row], dict[int, dict[str, Any]], dict[str, Any] | None]:
+    """The rows asked for, in order: the reads of each size (the index grown to it first), the writes, the
+    long polls; with, for each size, its document count and background CPU."""
+    rows: list[Row] = []
+    sizes: dict[int, dict[str, Any]] = {}
+    for size in ctx.args.sizes if run_reads else []:
+        state.grow(size)
+        settled = settle(ctx)
+        sizes[size] = {"documents": state.count(), "settled_s": settled, "idle_cpu_ms_per_s": idle_cpu(ctx, IDLE_S)}
+        rows += reads.read_rows(ctx, size)
+    if run_writes:
+        state.add(writes.write_targets(ctx.args, state.user), "write targets")
+        rows += writes.write_rows(ctx)
+    long_polls = None
+    if run_polls:
+        docs = longpoll.workflows(100, state.user)
+        state.add(docs, "long-poll workflows")
+        long_polls = longpoll.long_poll_row(ctx.server, [wid for wid, _ in docs], waiters=ctx.args.long_pollers,
+                                            say=ctx.progress.say)
+    return rows, sizes, long_polls
+
+
+def run_settings(args: argparse.Namespace, source: str, created: bool) -> dict[str, Any]:
+    """How the run was made, for the JSON document and the report's header."""
+    return {
+        "sizes": args.sizes, "concurrency": args.concurrency, "duration_s": args.duration, "rounds": args.rounds,
+        "warmup_s": args.warmup, "idle_s": IDLE_S,
+        "batch": args.batch, "write_concurrency": args.write_concurrency, "write_workflows": args.write_workflows,
+        "hot_writers": args.hot_writers, "long_pollers": args.long_pollers, "only": args.only,
+        "opensearch": source, "index": STATE_INDEX, "index_created_by_bench": created,
+        "command": shlex.join([Path(sys.executable).name, *sys.argv]),
+        "wrk_threads_max": os.cpu_count(),
+        **server_settings(args),
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     run_reads, run_writes, run_polls = (args.only in ("all", part) for part in PARTS)
@@ -151,30 +188,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             plugin = flow_framework_version(client)
             run_versions = versions(client, wrk_path, plugin, server_settings(args)["serve_defaults"]["summary"])
             progress.say(f"OpenSearch {run_versions['opensearch']}, Flow Framework plugin: {plugin or 'not installed'}")
-            user = user_for(run_versions["opensearch"])
-            state = StateIndex(client, STATE_INDEX, user, progress.say)
+            state = StateIndex(client, STATE_INDEX, user_for(run_versions["opensearch"]), progress.say)
             state.ensure(node.url)
             server.start()
             progress.say(f"flowstatus on {server.url} (master {server.pid}, workers {server.workers()}), log {log}")
             auth = basic_auth_header()
             ctx = Context(args, wrk_path, node.url, node.pid, client, STATE_INDEX, server, progress,
-                          [f"Authorization: {auth}"] if auth else [], tag, plugin, user)
+                          [f"Authorization: {auth}"] if auth else [], tag, plugin)
             progress.total = ((reads.loads_per_size(ctx) * len(args.sizes) if run_reads else 0)
                               + (writes.LOADS if run_writes else 0))
-            for size in args.sizes if run_reads else []:
-                state.grow(size)
-                settled = settle(ctx)
-                sizes[size] = {"documents": state.count(), "settled_s": settled,
-                               "idle_cpu_ms_per_s": idle_cpu(ctx, IDLE_S)}
-                rows += reads.read_rows(ctx, size)
-            if run_writes:
-                state.add(writes.write_targets(args, user), "write targets")
-                rows += writes.write_rows(ctx)
-            if run_polls:
-                docs = longpoll.workflows(100, user)
-                state.add(docs, "long-poll workflows")
-                long_polls = longpoll.long_poll_row(server, [wid for wid, _ in docs], waiters=args.long_pollers,
-                                                    say=progress.say)
+            rows, sizes, long_polls = measure(ctx, state, run_reads, run_writes, run_polls)
             processes = [vars(p) for p in server.processes()]
             sections = optional_sections(args.only, node.url, progress.say)
             run_versions["opensearch_heap"] = _heap(client)
@@ -185,16 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             client.close()
     finished = dt.datetime.now(dt.UTC)
     machine = {**machine_info(), "load_average_start": load_before, "load_average_end": os.getloadavg()}
-    settings = {
-        "sizes": args.sizes, "concurrency": args.concurrency, "duration_s": args.duration, "rounds": args.rounds,
-        "warmup_s": args.warmup, "idle_s": IDLE_S,
-        "batch": args.batch, "write_concurrency": args.write_concurrency, "write_workflows": args.write_workflows,
-        "hot_writers": args.hot_writers, "long_pollers": args.long_pollers, "only": args.only,
-        "opensearch": node.source, "index": STATE_INDEX, "index_created_by_bench": bool(state and state.created),
-        "command": shlex.join([Path(sys.executable).name, *sys.argv]),
-        "wrk_threads_max": os.cpu_count(),
-        **server_settings(args),
-    }
+    settings = run_settings(args, node.source, bool(state and state.created))
     doc = results_document(rows, processes, machine=machine, versions=run_versions, settings=settings,
                            started=started.isoformat(timespec="seconds"), finished=finished.isoformat(timespec="seconds"),
                            long_polls=long_polls, sections=sections, sizes=sizes)
