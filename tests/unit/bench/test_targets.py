@@ -91,6 +91,16 @@ def test_flat_p50_of_status_from_the_smallest_to_the_largest_size_per_concurrenc
     assert not any("flat" in name and "all=true" in name for name in found)
 
 
+def test_flat_target_shows_how_raw_and_plugin_p50_moved_between_the_sizes() -> None:
+    rows = (reads(1000, 8, fs=m(500, p50=10.0), plugin=m(900, p50=1.0), raw=m(9000, p50=0.5))
+            + reads(100_000, 8, fs=m(500, p50=13.0), plugin=m(900, p50=1.25), raw=m(9000, p50=0.6)))
+    (flat,) = [t for t in evaluate_targets(rows, []) if "flat" in t.name]
+    assert flat.detail.endswith("(same ratio for raw GET 1.20, plugin 1.25)")
+    (no_plugin,) = [t for t in evaluate_targets([Row(r.group, r.name, r.size, r.concurrency, r.unit, r.raw,
+                                                     r.flowstatus) for r in rows], []) if "flat" in t.name]
+    assert no_plugin.detail.endswith("(same ratio for raw GET 1.20)")
+
+
 def test_no_flat_target_with_one_size() -> None:
     assert not [t for t in evaluate_targets(reads(1000, 1, fs=m(500), plugin=None), []) if "flat" in t.name]
 
