@@ -136,7 +136,7 @@ def targets_table(targets: Sequence[Target]) -> str:
     lines = ["| target | value | limit | met |", "| --- | --- | --- | --- |"]
     for t in targets:
         met = "n/a" if t.passed is None else "yes" if t.passed else "**no**"
-        lines.append(f"| {t.name} | {_fmt(t.value)} | {t.detail} | {met} |")
+        lines.append(f"| {t.name} | {_fmt(t.value, 3)} | {t.detail} | {met} |")  # 0.699 is not 0.70
     return "\n".join(lines)
 
 

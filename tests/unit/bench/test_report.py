@@ -79,13 +79,18 @@ def test_report_has_a_read_table_per_size_in_order_then_writes_memory_and_target
     assert text.startswith("HEADER\n")
     assert "held 1,000" in text.split("### Reads, N = 100,000")[0]
     assert "| worker | 7 | 51.2 |" in text
-    assert "| bulk events, c=8: throughput vs raw _bulk | 0.80 | flowstatus/raw events/s >= 0.7 | yes |" in text
+    assert "| bulk events, c=8: throughput vs raw _bulk | 0.800 | flowstatus/raw events/s >= 0.7 | yes |" in text
 
 
 def test_targets_not_measurable_show_na_never_yes() -> None:
     table = report.targets_table([Target("t", None, 0.4, None, "d"), Target("u", 0.2, 0.4, False, "d")])
     assert table.splitlines()[2] == "| t | n/a | d | n/a |"
-    assert table.splitlines()[3] == "| u | 0.20 | d | **no** |"
+    assert table.splitlines()[3] == "| u | 0.200 | d | **no** |"
+
+
+def test_a_value_just_short_of_its_limit_does_not_print_as_the_limit() -> None:
+    table = report.targets_table([Target("bulk", 0.69726, 0.7, False, ">= 0.7")])
+    assert table.splitlines()[2] == "| bulk | 0.697 | >= 0.7 | **no** |"
 
 
 def test_a_section_adds_its_table_figures_and_targets() -> None:
@@ -94,7 +99,7 @@ def test_a_section_adds_its_table_figures_and_targets() -> None:
     text = report.markdown_report([status_row()], [], sections=[section])
     assert "### The step observer\n\n| a |" in text
     assert text.index("### The step observer") < text.index("### Targets")
-    assert "| observer CPU | 0.50 | <= 1 % | yes |" in text
+    assert "| observer CPU | 0.500 | <= 1 % | yes |" in text
     doc = report.results_document([status_row()], [], machine={}, versions={}, settings={}, started="s",
                                   finished="f", sections=[section])
     assert doc["sections"] == {"steps": {"rows": [1]}}
