@@ -14,7 +14,7 @@ help:
 	@echo "make run    serve flowstatus on 127.0.0.1:$(PORT) (starts a local OpenSearch unless OPENSEARCH_URL is set)"
 	@echo "make test   install, start OpenSearch, run the whole suite"
 	@echo "make lint   ruff, mypy and the layer rules (import-linter)"
-	@echo "make bench  benchmarks against raw OpenSearch"
+	@echo "make bench  benchmarks against raw OpenSearch and the Flow Framework plugin"
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

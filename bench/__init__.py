@@ -1,1 +1,1 @@
-"""``make bench``: what flowstatus costs on top of OpenSearch (see bench/run.py)."""
+"""``make bench``: flowstatus against raw OpenSearch and the Flow Framework plugin's own endpoints (see bench/run.py)."""

@@ -50,14 +50,42 @@ def git_revision() -> str | None:
     return f"{rev}{'+dirty' if dirty else ''}" if rev else None
 
 
-def versions(client: OpenSearchHttp, wrk_path: str) -> dict[str, Any]:
+# Packages that serve WSGI (or give a server its workers), reported with their versions where installed.
+SERVER_PACKAGES = ("gunicorn", "granian", "uvicorn", "waitress", "bjoern", "meinheld", "pyuwsgi", "uwsgi",
+                   "cheroot", "gevent", "eventlet")
+
+
+def wsgi_server(summary: str) -> dict[str, str]:
+    """Installed server packages, with their versions; those named in ``summary`` (what ``flowstatus serve``
+    says it serves under) when any is, else every installed one."""
+    installed = {name: v for name in SERVER_PACKAGES if (v := package_version(name))}
+    named = {name: v for name, v in installed.items() if name in summary.lower()}
+    workers = {name: v for name, v in installed.items() if name in ("gevent", "eventlet")}
+    return {**named, **workers} if named else installed
+
+
+def serve_defaults() -> dict[str, Any]:
+    """What ``flowstatus serve`` runs without options: its summary line and each option's default."""
+    import click
+
+    from flowstatus.cli import main as cli
+
+    command = cli.commands["serve"]
+    with click.Context(command) as ctx:
+        defaults = {p.name: p.get_default(ctx) for p in command.params if isinstance(p, click.Option) and p.name}
+    return {"summary": (command.help or "").strip().splitlines()[0] if command.help else "", **defaults}
+
+
+def versions(client: OpenSearchHttp, wrk_path: str, plugin: str | None, summary: str) -> dict[str, Any]:
+    """Versions of everything measured; ``plugin`` is the Flow Framework plugin's (None if absent)."""
     _, root = client.request("GET", "/")
     return {
         "opensearch": (root or {}).get("version", {}).get("number") if isinstance(root, dict) else None,
+        "flow_framework_plugin": plugin,
         "python": platform.python_version(),
         "flowstatus": package_version("flowstatus"),
         "git": git_revision(),
-        "gunicorn": package_version("gunicorn"),
+        "wsgi_server": wsgi_server(summary),
         "flask": package_version("flask"),
         "opensearch-py": package_version("opensearch-py"),
         "marshmallow": package_version("marshmallow"),
@@ -67,14 +95,13 @@ def versions(client: OpenSearchHttp, wrk_path: str) -> dict[str, Any]:
 
 
 def server_settings(args: argparse.Namespace) -> dict[str, Any]:
-    from flowstatus.server.gunicorn import ServerOptions
+    """How the bench ran flowstatus: the command, ``flowstatus serve``'s defaults, the settings that shape reads."""
     from flowstatus.settings import load_settings
 
     env = dict(kv.split("=", 1) for kv in args.server_env)
-    defaults = ServerOptions()
     settings = load_settings({**os.environ, **env})
-    return {"serve_command": [*flowstatus_command(), "serve", *args.serve_arg],
-            "default_workers": defaults.workers, "default_threads": defaults.threads,
-            "default_worker_class": getattr(defaults, "worker_class", "gthread"),
-            "pool_size": settings.pool_size, "request_timeout": settings.request_timeout,
-            "refresh": settings.refresh, "server_env": env}
+    return {"serve_command": [*flowstatus_command(), "serve", *args.serve_arg], "serve_extra": list(args.serve_arg),
+            "serve_defaults": serve_defaults(),
+            "pool_size": getattr(settings, "pool_size", None),
+            "request_timeout": getattr(settings, "request_timeout", None),
+            "refresh": getattr(settings, "refresh", None), "server_env": env}

@@ -25,7 +25,7 @@ import urllib.request
 from typing import Any
 
 from bench import procfs
-from bench.seed import write_doc
+from bench.seed import USER, write_doc
 
 STATUS_PATH = "/_plugins/_flow_framework/workflow/%s/_status"
 PREFIX = "bench-lp-"
@@ -66,13 +66,19 @@ def _post(url: str, body: bytes) -> None:
         reply.read()
 
 
-def long_poll_row(client: Any, index: str, server: Any, *, waiters: int = 300, workflows: int = 100,
-                  changes_per_s: float = 10.0, duration: float = 20.0, say: Any = print) -> dict[str, Any]:
-    """Run the scenario against ``server`` (a bench FlowstatusServer on ``index``); return its figures."""
-    ids = [f"{PREFIX}{i:05d}" for i in range(workflows)]
-    lines = "".join(json.dumps({"index": {"_index": index, "_id": wid}}) + "\n" + json.dumps(write_doc(wid)) + "\n"
-                    for wid in ids)
-    client.request("POST", "/_bulk?refresh=true", lines.encode(), ndjson=True)
+def workflows(count: int = 100, user: dict[str, Any] = USER) -> list[tuple[str, dict[str, Any]]]:
+    """The PROVISIONING workflows the long polls follow; they must be in the server's index before the row."""
+    return [(wid, write_doc(wid, user)) for wid in (f"{PREFIX}{i:05d}" for i in range(count))]
+
+
+def long_poll_row(server: Any, ids: list[str], *, waiters: int = 300, changes_per_s: float = 10.0,
+                  duration: float = 20.0, say: Any = print) -> dict[str, Any]:
+    """Run the scenario against ``server`` (a bench FlowstatusServer) on workflows ``ids``; return its figures.
+
+    ``worker_os_threads_max_each`` is the most OS threads each worker held at
+    any sample; ``worker_os_threads_max`` the most all workers held together.
+    """
+    workflows = len(ids)
     stop = threading.Event()
     answers = {"200": 0, "304": 0, "error": 0}
     lock = threading.Lock()
@@ -118,13 +124,14 @@ def long_poll_row(client: Any, index: str, server: Any, *, waiters: int = 300, w
     samples = []
     while time.monotonic() - started < duration:
         time.sleep(1.0)
-        samples.append((sum(_os_threads(pid) for pid in server.workers()), _waiters(server.url)))
+        samples.append(({pid: _os_threads(pid) for pid in server.workers()}, _waiters(server.url)))
     elapsed = time.monotonic() - started
     calls_after, answers_after = _opensearch_calls(server.url), dict(answers)
     rss = [round((procfs.rss_kib(pid) or 0) / 1024, 1) for pid in server.workers()]
     stop.set()
     for t in threads:
         t.join(70)
+    pids = sorted({pid for s in samples for pid in s[0]})
     rates = {op: round((calls_after.get(op, 0) - calls_before.get(op, 0)) / elapsed, 1) for op in calls_after}
     return {
         "waiters": waiters,
@@ -135,7 +142,8 @@ def long_poll_row(client: Any, index: str, server: Any, *, waiters: int = 300, w
         "opensearch_requests_per_s": rates,
         "opensearch_requests_per_s_total": round(sum(rates.values()), 1),
         "plain_polling_per_s_equivalent": waiters,
-        "worker_os_threads_max": max(s[0] for s in samples),
+        "worker_os_threads_max": max(sum(s[0].values()) for s in samples),
+        "worker_os_threads_max_each": [max(s[0].get(pid, 0) for s in samples) for pid in pids],
         "waiters_gauge_min": min(s[1] for s in samples),
         "worker_rss_mib": rss,
     }
@@ -146,9 +154,10 @@ def markdown(figures: dict[str, Any]) -> str:
     f = figures
     os_rates = ", ".join(f"{op} {rate:g}/s" for op, rate in sorted(f["opensearch_requests_per_s"].items()) if rate)
     header = ("| long polls | changes/s | answers/s (200 / 304) | OpenSearch requests/s caused "
-              "| worker OS threads | worker RSS MiB |")
+              "| OS threads per worker (max) | worker RSS MiB |")
+    threads = ", ".join(str(n) for n in f.get("worker_os_threads_max_each") or [f["worker_os_threads_max"]])
     row = (f"| {f['waiters']} waiting (gauge min {f['waiters_gauge_min']:g}) on {f['workflows']} workflows "
            f"| {f['changes_per_s']:g} | {f['answers_per_s']['200']:g} / {f['answers_per_s']['304']:g} "
            f"| {f['opensearch_requests_per_s_total']:g} ({os_rates}); polling each second would be {f['waiters']} "
-           f"| {f['worker_os_threads_max']} | {', '.join(str(r) for r in f['worker_rss_mib'])} |")
+           f"| {threads} | {', '.join(str(r) for r in f['worker_rss_mib'])} |")
     return f"{header}\n| --- | --- | --- | --- | --- | --- |\n{row}"

@@ -1,139 +1,33 @@
-"""The bench's figures: rows of raw-vs-flowstatus measurements, ratios,
-target checks, the Markdown table and the JSON document.  Pure (no I/O).
+"""The bench's report: Markdown tables of the rows, the targets, and the JSON document.  Pure (no I/O).
 
-A :class:`Row` pairs one raw OpenSearch measurement with the flowstatus
-measurement of the same work, taken in the same run right after it.  Ratios
-are always flowstatus / raw, so for throughput higher is better and for
-latency lower is better.  ``None`` stands for "not measurable" (a zero or
-missing denominator) and is shown as ``n/a``.
+Reads get one table per index size N: for each row and concurrency, raw
+OpenSearch, the plugin's ``_status`` and flowstatus side by side, with the
+ratios flowstatus/plugin and flowstatus/raw, and CPU µs per request of
+OpenSearch (and of flowstatus for its own loads).  Writes get one table of raw
+against flowstatus.  A :class:`Section` is an optional extra part (its own
+title, table and figures) that another bench module contributes.
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# The issue's targets (benchmark figures, never timed tests).
-READ_THROUGHPUT_MIN = 0.8  # flowstatus req/s >= 0.8x raw GET at c=64
-READ_P99_MAX = 2.0  # flowstatus p99 <= 2x raw GET at c=64
-BULK_THROUGHPUT_MIN = 0.7  # flowstatus events/s >= 0.7x raw _bulk
-FLAT_P50_MAX = 1.2  # status p50 at the largest N within 20% of the smallest N
-WORKER_RSS_MAX_MIB = 80.0
-TARGET_CONCURRENCY = 64
+from bench.figures import FLOWSTATUS, OPENSEARCH, Measurement, Row
+from bench.targets import Target, evaluate_targets
 
 
 @dataclass(frozen=True)
-class Measurement:
-    """One wrk load: ``rate`` per second of ``Row.unit``, latencies of whole requests.
+class Section:
+    """An optional part of the report: a title, its Markdown, its JSON figures and any targets of its own."""
 
-    ``errors`` counts unexpected statuses, socket errors and bulk bodies that
-    reported item errors; ``cpu_us`` is CPU microseconds per unit of work by
-    process group (``"flowstatus"``, ``"opensearch"``) where it was measured.
-    """
-
-    rate: float
-    p50_ms: float
-    p99_ms: float
-    requests: int
-    errors: int = 0
-    cpu_us: dict[str, float] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Pass:
-    """One wrk pass of a load: what :func:`combine` needs of a :class:`bench.wrk.WrkResult`,
-    plus the CPU seconds each process group used during it."""
-
-    requests: int
-    duration_s: float
-    p50_ms: float
-    p99_ms: float
-    statuses: dict[str, int]
-    socket_errors: dict[str, int] = field(default_factory=dict)
-    bulk_errors: int = 0
-    updated: int = 0
-    noops: int = 0
-    cpu_s: dict[str, float] = field(default_factory=dict)
-    error_sample: str | None = None
-
-
-def combine(passes: Sequence[Pass], *, expected: str, per_request: int = 1) -> Measurement:
-    """The passes of one load as one :class:`Measurement`.
-
-    Rate = all work / all time; latency percentiles are the mean of the
-    passes' (wrk keeps no mergeable histogram; passes are of equal length);
-    CPU = all CPU / all work.  ``errors`` counts responses whose status is not
-    ``expected``, socket errors other than wrk's "status" tally (statuses are
-    checked instead) and bulk responses that reported item errors.
-    """
-    requests = sum(p.requests for p in passes)
-    duration = sum(p.duration_s for p in passes)
-    units = requests * per_request
-    statuses: dict[str, int] = {}
-    socket_errors: dict[str, int] = {}
-    for p in passes:
-        for k, n in p.statuses.items():
-            statuses[k] = statuses.get(k, 0) + n
-        for k, n in p.socket_errors.items():
-            socket_errors[k] = socket_errors.get(k, 0) + n
-    groups = {name for p in passes for name in p.cpu_s}
-    cpu_us = {g: sum(p.cpu_s.get(g, 0.0) for p in passes) * 1e6 / units for g in sorted(groups)} if units else {}
-    unexpected = sum(n for status, n in statuses.items() if status != expected)
-    bulk_errors = sum(p.bulk_errors for p in passes)
-    errors = unexpected + sum(n for k, n in socket_errors.items() if k != "status") + bulk_errors
-    n = len(passes) or 1
-    return Measurement(
-        rate=units / duration if duration else 0.0,
-        p50_ms=sum(p.p50_ms for p in passes) / n,
-        p99_ms=sum(p.p99_ms for p in passes) / n,
-        requests=requests,
-        errors=errors,
-        cpu_us=cpu_us,
-        extra={"passes": len(passes), "statuses": statuses, "socket_errors": socket_errors,
-               "bulk_errors": bulk_errors, "updated": sum(p.updated for p in passes),
-               "noops": sum(p.noops for p in passes),
-               "error_sample": next((p.error_sample for p in passes if p.error_sample), None)},
-    )
-
-
-@dataclass(frozen=True)
-class Row:
-    group: str  # "read" or "write"
-    name: str
-    size: int | None  # workflows in the index (reads)
-    concurrency: int
-    unit: str  # "req/s" or "events/s"
-    raw: Measurement
-    flowstatus: Measurement
-
-    @property
-    def rate_ratio(self) -> float | None:
-        return ratio(self.flowstatus.rate, self.raw.rate)
-
-    @property
-    def p50_ratio(self) -> float | None:
-        return ratio(self.flowstatus.p50_ms, self.raw.p50_ms)
-
-    @property
-    def p99_ratio(self) -> float | None:
-        return ratio(self.flowstatus.p99_ms, self.raw.p99_ms)
-
-
-@dataclass(frozen=True)
-class Target:
-    name: str
-    value: float | None
-    limit: float
-    passed: bool
-    detail: str
-
-
-def ratio(numerator: float | None, denominator: float | None) -> float | None:
-    if numerator is None or not denominator:
-        return None
-    return numerator / denominator
+    key: str
+    title: str
+    markdown: str
+    figures: Any
+    targets: tuple[Target, ...] = field(default=())
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -148,55 +42,89 @@ def _ratio_cell(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}x"
 
 
-def _cpu_cell(m: Measurement) -> str:
-    fs, os_ = m.cpu_us.get("flowstatus"), m.cpu_us.get("opensearch")
-    parts = []
-    if fs is not None:
-        parts.append(f"{fs:,.0f}")
-    if os_ is not None:
-        parts.append(f"{os_:,.0f} OS")
+def _rate(m: Measurement | None) -> str:
+    return "n/a" if m is None else _fmt(m.rate)
+
+
+def _latencies(attr: str, *ms: Measurement | None) -> str:
+    return " / ".join("n/a" if m is None else _fmt(getattr(m, attr)) for m in ms)
+
+
+def _cpu_cell(m: Measurement | None, *groups: str) -> str:
+    """CPU µs per unit of the given process groups, e.g. ``1,200 + 160 OS``; n/a where none was read."""
+    if m is None:
+        return "n/a"
+    parts = [f"{m.cpu_us[g]:,.0f}" + (" OS" if g == OPENSEARCH else "") for g in groups if g in m.cpu_us]
     return " + ".join(parts) if parts else "n/a"
 
 
-TABLE_HEADER = (
-    "| row | N | c | raw /s | flowstatus /s | ratio | raw p50 ms | fs p50 ms | ratio "
-    "| raw p99 ms | fs p99 ms | ratio | raw CPU µs | fs CPU µs |"
+READ_HEADER = (
+    "| row | c | raw /s | plugin /s | flowstatus /s | vs plugin | vs raw "
+    "| p50 ms raw / plugin / fs | vs plugin | vs raw | p99 ms raw / plugin / fs | vs plugin | vs raw "
+    "| CPU µs raw | CPU µs plugin | CPU µs fs + OS | OS CPU vs raw |"
+)
+WRITE_HEADER = (
+    "| row | c | raw | flowstatus | vs raw | p50 ms raw / fs | vs raw | p99 ms raw / fs | vs raw "
+    "| CPU µs raw | CPU µs fs + OS |"
 )
 
 
-def markdown_table(rows: Sequence[Row]) -> str:
-    """One line per row; rates in the row's unit, CPU µs per request or event."""
-    lines = [TABLE_HEADER, "|" + " --- |" * 14]
+def _separator(header: str) -> str:
+    return "|" + " --- |" * (header.count("|") - 1)
+
+
+def read_table(rows: Sequence[Row]) -> str:
+    """The read rows of one N, one line per row and concurrency; CPU is µs per request (OS = OpenSearch's)."""
+    lines = [READ_HEADER, _separator(READ_HEADER)]
     for r in rows:
-        size = f"{r.size:,}" if r.size else ""
+        vp, vr = r.vs_plugin, r.vs_raw
         lines.append(
-            f"| {r.name} | {size} | {r.concurrency} | {_fmt(r.raw.rate)} {r.unit} | {_fmt(r.flowstatus.rate)} "
-            f"| {_ratio_cell(r.rate_ratio)} | {_fmt(r.raw.p50_ms)} | {_fmt(r.flowstatus.p50_ms)} "
-            f"| {_ratio_cell(r.p50_ratio)} | {_fmt(r.raw.p99_ms)} | {_fmt(r.flowstatus.p99_ms)} "
-            f"| {_ratio_cell(r.p99_ratio)} | {_cpu_cell(r.raw)} | {_cpu_cell(r.flowstatus)} |"
+            f"| {r.name} | {r.concurrency} | {_rate(r.raw)} | {_rate(r.plugin)} | {_rate(r.flowstatus)} "
+            f"| {_ratio_cell(vp.rate)} | {_ratio_cell(vr.rate)} "
+            f"| {_latencies('p50_ms', r.raw, r.plugin, r.flowstatus)} | {_ratio_cell(vp.p50)} "
+            f"| {_ratio_cell(vr.p50)} "
+            f"| {_latencies('p99_ms', r.raw, r.plugin, r.flowstatus)} | {_ratio_cell(vp.p99)} "
+            f"| {_ratio_cell(vr.p99)} "
+            f"| {_cpu_cell(r.raw, OPENSEARCH)} | {_cpu_cell(r.plugin, OPENSEARCH)} "
+            f"| {_cpu_cell(r.flowstatus, FLOWSTATUS, OPENSEARCH)} | {_ratio_cell(r.opensearch_cpu_ratio)} |"
+        )
+    return "\n".join(lines)
+
+
+def write_table(rows: Sequence[Row]) -> str:
+    """The write rows: raw OpenSearch against flowstatus; rates and CPU per event."""
+    lines = [WRITE_HEADER, _separator(WRITE_HEADER)]
+    for r in rows:
+        vr = r.vs_raw
+        lines.append(
+            f"| {r.name} | {r.concurrency} | {_fmt(r.raw.rate)} {r.unit} | {_fmt(r.flowstatus.rate)} "
+            f"| {_ratio_cell(vr.rate)} | {_latencies('p50_ms', r.raw, r.flowstatus)} | {_ratio_cell(vr.p50)} "
+            f"| {_latencies('p99_ms', r.raw, r.flowstatus)} | {_ratio_cell(vr.p99)} "
+            f"| {_cpu_cell(r.raw, OPENSEARCH)} | {_cpu_cell(r.flowstatus, FLOWSTATUS, OPENSEARCH)} |"
         )
     return "\n".join(lines)
 
 
 def memory_table(processes: Iterable[dict[str, Any]]) -> str:
-    """RSS after the run; ``size`` (if present) is the N of the index the server served."""
-    lines = ["| process | serving N | pid | RSS MiB |", "| --- | --- | --- | --- |"]
+    """RSS of the flowstatus processes after the run."""
+    lines = ["| flowstatus process | pid | RSS MiB |", "| --- | --- | --- |"]
     for p in processes:
-        size = f"{p['size']:,}" if p.get("size") else ""
-        lines.append(f"| gunicorn {p['role']} | {size} | {p['pid']} | {p['rss_mib']:.1f} |")
+        lines.append(f"| {p['role']} | {p['pid']} | {p['rss_mib']:.1f} |")
     return "\n".join(lines)
 
 
 def notes(rows: Sequence[Row]) -> list[str]:
-    """Facts the table cannot show: rows with errors, and what the hot documents hold."""
+    """Facts the tables cannot show: loads with errors or with no answer at all, and what the hot documents hold."""
     out = []
     for r in rows:
         where = f"{r.name}" + (f" N={r.size:,}" if r.size else "") + f" c={r.concurrency}"
-        for side, m in (("raw", r.raw), ("flowstatus", r.flowstatus)):
-            if m.errors:
+        for side, m in (("raw", r.raw), ("plugin", r.plugin), ("flowstatus", r.flowstatus)):
+            if m is not None and m.errors:
                 out.append(f"{where}, {side}: {m.errors} errors (statuses {m.extra.get('statuses')}, "
                            f"socket {m.extra.get('socket_errors')}, bulk bodies with errors {m.extra.get('bulk_errors')})"
                            + (f"; first: `{m.extra['error_sample']}`" if m.extra.get("error_sample") else ""))
+            if m is not None and not m.requests:
+                out.append(f"{where}, {side}: no request completed within the load's time")
         if r.name == "hot workflow":
             for side, m in (("raw", r.raw), ("flowstatus", r.flowstatus)):
                 out.append(f"hot workflow, {side}: {m.extra.get('updated')} appends acknowledged, "
@@ -204,52 +132,26 @@ def notes(rows: Sequence[Row]) -> list[str]:
     return out
 
 
-def evaluate_targets(rows: Sequence[Row], processes: Sequence[dict[str, Any]]) -> list[Target]:
-    """The issue's targets, each checked on the rows that exist (absent rows give no target)."""
-    targets: list[Target] = []
-    largest = max((r.size for r in rows if r.size), default=None)
-    smallest = min((r.size for r in rows if r.size), default=None)
-    for r in rows:
-        if r.group == "read" and r.concurrency == TARGET_CONCURRENCY and r.name != "missing id" and r.size == largest:
-            value = r.rate_ratio
-            targets.append(Target(f"{r.name} throughput, N={r.size:,}, c={r.concurrency}", value,
-                                  READ_THROUGHPUT_MIN, value is not None and value >= READ_THROUGHPUT_MIN,
-                                  f"flowstatus/raw req/s >= {READ_THROUGHPUT_MIN}"))
-            value = r.p99_ratio
-            targets.append(Target(f"{r.name} p99, N={r.size:,}, c={r.concurrency}", value, READ_P99_MAX,
-                                  value is not None and value <= READ_P99_MAX,
-                                  f"flowstatus/raw p99 <= {READ_P99_MAX}"))
-        if r.group == "write" and r.name == "bulk events":
-            value = r.rate_ratio
-            targets.append(Target(f"bulk events throughput, c={r.concurrency}", value, BULK_THROUGHPUT_MIN,
-                                  value is not None and value >= BULK_THROUGHPUT_MIN,
-                                  f"flowstatus/raw events/s >= {BULK_THROUGHPUT_MIN}"))
-    if largest and smallest and largest != smallest:
-        by_key = {(r.name, r.size, r.concurrency): r for r in rows if r.group == "read"}
-        for (name, size, c), r in sorted(by_key.items(), key=lambda kv: kv[0][2]):
-            if name != "status" or size != largest or ("status", smallest, c) not in by_key:
-                continue
-            value = ratio(r.flowstatus.p50_ms, by_key[("status", smallest, c)].flowstatus.p50_ms)
-            targets.append(Target(f"status p50 flat {smallest:,} -> {largest:,}, c={c}", value, FLAT_P50_MAX,
-                                  value is not None and value <= FLAT_P50_MAX,
-                                  f"p50(N={largest:,}) / p50(N={smallest:,}) <= {FLAT_P50_MAX}"))
-    for p in processes:
-        if p["role"] == "worker":
-            targets.append(Target(f"worker {p['pid']} RSS MiB", p["rss_mib"], WORKER_RSS_MAX_MIB,
-                                  p["rss_mib"] < WORKER_RSS_MAX_MIB, f"< {WORKER_RSS_MAX_MIB:.0f} MiB"))
-    return targets
-
-
 def targets_table(targets: Sequence[Target]) -> str:
     lines = ["| target | value | limit | met |", "| --- | --- | --- | --- |"]
     for t in targets:
-        lines.append(f"| {t.name} | {_fmt(t.value)} | {t.detail} | {'yes' if t.passed else '**no**'} |")
+        met = "n/a" if t.passed is None else "yes" if t.passed else "**no**"
+        lines.append(f"| {t.name} | {_fmt(t.value, 3)} | {t.detail} | {met} |")  # 0.699 is not 0.70
     return "\n".join(lines)
+
+
+def all_targets(rows: Sequence[Row], processes: Sequence[dict[str, Any]], long_polls: dict[str, Any] | None,
+                sections: Sequence[Section]) -> list[Target]:
+    return evaluate_targets(rows, processes, long_polls) + [t for s in sections for t in s.targets]
 
 
 def row_to_json(r: Row) -> dict[str, Any]:
     out = asdict(r)
-    out["ratios"] = {"rate": r.rate_ratio, "p50": r.p50_ratio, "p99": r.p99_ratio}
+    out["ratios"] = {
+        "flowstatus/raw": asdict(r.vs_raw),
+        "flowstatus/plugin": asdict(r.vs_plugin) if r.plugin is not None else None,
+        "opensearch_cpu flowstatus/raw": r.opensearch_cpu_ratio,
+    }
     return out
 
 
@@ -262,24 +164,93 @@ def results_document(
     settings: dict[str, Any],
     started: str,
     finished: str,
+    long_polls: dict[str, Any] | None = None,
+    sections: Sequence[Section] = (),
+    **more: Any,
 ) -> dict[str, Any]:
-    """The JSON written to bench/results/<UTC timestamp>.json."""
+    """The JSON written to bench/results/<UTC timestamp>.json: every figure of the run; ``more`` is
+    added as is (e.g. the idle CPU before each size's reads)."""
     return {
         "started": started,
         "finished": finished,
         "machine": machine,
         "versions": versions,
         "settings": settings,
+        **more,
         "rows": [row_to_json(r) for r in rows],
         "memory": list(processes),
-        "targets": [asdict(t) for t in evaluate_targets(rows, processes)],
+        "long_polls": long_polls,
+        "sections": {s.key: s.figures for s in sections},
+        "targets": [asdict(t) for t in all_targets(rows, processes, long_polls, sections)],
     }
 
 
-def markdown_report(rows: Sequence[Row], processes: Sequence[dict[str, Any]], header: str = "") -> str:
+def markdown_report(rows: Sequence[Row], processes: Sequence[dict[str, Any]], header: str = "", *,
+                    long_polls_table: str | None = None, long_polls: dict[str, Any] | None = None,
+                    sections: Sequence[Section] = (), size_notes: dict[int, str] | None = None) -> str:
+    """The whole report: ``header``, a read table per N (with ``size_notes[N]`` under its title), the
+    write table, the long polls, memory, the sections, the targets, then notes."""
     parts = [header] if header else []
-    parts += [markdown_table(rows), "", memory_table(processes), "", targets_table(evaluate_targets(rows, processes))]
+    for size in sorted({r.size for r in rows if r.group == "read" and r.size}):
+        parts += [f"### Reads, N = {size:,} workflows", ""]
+        if size_notes and size_notes.get(size):
+            parts += [size_notes[size], ""]
+        parts += [read_table([r for r in rows if r.group == "read" and r.size == size]), ""]
+    writes = [r for r in rows if r.group == "write"]
+    if writes:
+        parts += ["### Writes", "", write_table(writes), ""]
+    if long_polls_table:
+        parts += ["### Long polls", "", long_polls_table, ""]
+    if processes:
+        parts += ["### Memory after the run", "", memory_table(processes), ""]
+    for s in sections:
+        parts += [f"### {s.title}", "", s.markdown, ""]
+    parts += ["### Targets", "", targets_table(all_targets(rows, processes, long_polls, sections))]
     extra = notes(rows)
     if extra:
         parts += ["", *(f"* {line}" for line in extra)]
     return "\n".join(parts)
+
+
+SERVE_DEFAULTS_SHOWN_NOT = ("summary", "host", "port", "init", "insecure")
+
+
+def _load(values: Sequence[float] | None) -> str:
+    return ", ".join(f"{v:.1f}" for v in values) if values else "n/a"
+
+
+def report_header(doc: dict[str, Any]) -> str:
+    """What was measured, how and on what, from the JSON document of the run (its settings, machine, versions)."""
+    v, m, s = doc["versions"], doc["machine"], doc["settings"]
+    plugin = (f"its Flow Framework plugin {v['flow_framework_plugin']}" if v.get("flow_framework_plugin") else
+              "no Flow Framework plugin (not installed on this node: the plugin's columns and the targets "
+              "relative to it are n/a)")
+    server = ", ".join(f"{name} {version}" for name, version in (v.get("wsgi_server") or {}).items()) or "n/a"
+    defaults = ", ".join(f"{k.replace('_', '-')} {val}" for k, val in (s.get("serve_defaults") or {}).items()
+                         if k not in SERVE_DEFAULTS_SHOWN_NOT and val is not None)
+    extra = f"; run with `{shlex.join(s['serve_extra'])}`" if s.get("serve_extra") else ""
+    env = f"; environment: {', '.join(f'{k}={val}' for k, val in s['server_env'].items())}" if s.get("server_env") else ""
+    title = (f"flowstatus {v.get('flowstatus')} (git {v.get('git')}) against OpenSearch {v.get('opensearch')} "
+             f"({s.get('opensearch')}, heap {v.get('opensearch_heap') or 'n/a'}) and {plugin}.")
+    machine = (f"* machine: {m.get('cpu_count')} CPUs ({m.get('cpu_model') or 'model unknown'}), "
+               f"{m.get('memory_gib')} GiB memory, {m.get('platform')}; load average "
+               f"{_load(m.get('load_average_start'))} before, {_load(m.get('load_average_end'))} after")
+    software = (f"* versions: Python {v.get('python')}; WSGI server {server} (`flowstatus serve` defaults: "
+                f"{defaults}{extra}{env}); Flask {v.get('flask')}, opensearch-py {v.get('opensearch-py')}, "
+                f"{v.get('wrk')}")
+    sizes = ", then grown to ".join(f"{n:,}" for n in s.get("sizes", []))
+    passes = f"{s.get('rounds')} pass" + ("es" if s.get("rounds") != 1 else "")
+    method = (f"* method: every load {s.get('duration_s'):g} s in {passes} interleaved with the "
+              f"other loads of its size and concurrency; sizes measured one after the other (N = {sizes}), not "
+              f"interleaved; state index `{s.get('index')}`. Ratios are flowstatus / plugin and flowstatus / raw; "
+              f"CPU is µs per request (per event for writes) read from /proc around each pass, OS = OpenSearch's.")
+    return "\n".join([title, "", f"* command: `{s.get('command')}`", machine, software, method, ""])
+
+
+def size_note(figures: dict[str, Any]) -> str:
+    """The line under a size's title: documents in the index, background CPU before its loads."""
+    idle = figures.get("idle_cpu_ms_per_s") or {}
+    cpu = ", ".join(f"{'OpenSearch' if k == OPENSEARCH else k} {val:g} ms/s" for k, val in idle.items())
+    return (f"The index held {figures.get('documents') or 0:,} documents. After seeding, OpenSearch's CPU took "
+            f"{figures.get('settled_s', 0):g} s to settle; then, with no load: {cpu or 'n/a'} (included in the CPU "
+            f"per request, where it weighs most at low rates).")

@@ -1,10 +1,11 @@
-"""flowstatus under its production server configuration, as a subprocess.
+"""flowstatus as ``flowstatus serve`` runs it by default (plus any extra options), as a subprocess.
 
 :class:`FlowstatusServer` runs ``flowstatus serve --port <free port>`` (plus
 any extra options) with ``OPENSEARCH_URL`` and ``FLOWSTATUS_STATE_INDEX`` in
 its environment, waits until ``/_ready`` answers 200, and stops it with
-SIGTERM (SIGKILL after a grace period).  :meth:`processes` lists the gunicorn
-master and its workers with their resident memory (VmRSS, from /proc).
+SIGTERM (SIGKILL after a grace period).  :meth:`processes` lists the
+server's main process ("master") and its workers (its child processes) with
+their resident memory (VmRSS, from /proc).
 """
 
 from __future__ import annotations

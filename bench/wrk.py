@@ -43,7 +43,8 @@ def ensure_wrk() -> str:
 
 def wrk_version(wrk: str) -> str:
     out = subprocess.run([wrk, "-v"], check=False, capture_output=True, text=True)
-    return (out.stdout or out.stderr).splitlines()[0].strip() if (out.stdout or out.stderr) else "unknown"
+    text = out.stdout or out.stderr
+    return text.splitlines()[0].split(" Copyright")[0].strip() if text else "unknown"
 
 
 @dataclass(frozen=True)
