@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `bench` and `flowstatus` 
     sys.path.insert(0, str(ROOT))
 
 from bench.rawhttp import OpenSearchHttp
+from bench.report import Section
 
 PREFIX = ".flowstatus-bench-steps-"
 
@@ -150,6 +152,18 @@ def markdown(rows: list[dict[str, Any]]) -> str:
                    f"({ops}) | {holder['cpu_percent']:.2f} | {other_rate:.2f} | {other_cpu:.2f} "
                    f"| {sum(r['sightings'] for r in row['reports'])} |")
     return "\n".join(out)
+
+
+SECTION_SIZES = (0, 100, 1000)
+
+
+def bench_section(opensearch_url: str, say: Callable[[str], None]) -> Section:
+    """``make bench``'s section: the observer's cost with 0, 100 and 1,000 workflows provisioning."""
+    rows = []
+    for workflows in SECTION_SIZES:
+        say(f"step observer: {workflows} workflows provisioning, 2 processes")
+        rows.append(observer_row(opensearch_url, workflows))
+    return Section("steps", "The step observer", markdown(rows), rows)
 
 
 def main(argv: list[str] | None = None) -> int:
