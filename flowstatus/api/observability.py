@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable
 
 from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -23,7 +24,7 @@ from flowstatus.api.identity import current_caller
 from flowstatus.api.openapi import documented
 from flowstatus.domain.access import Permission
 from flowstatus.observability import metrics
-from flowstatus.observability.request_context import request_id
+from flowstatus.observability.request_context import opaque_id, request_id
 
 bp = Blueprint("observability", __name__)
 access_log = logging.getLogger("flowstatus.access")
@@ -59,6 +60,19 @@ def request_id_for(incoming: str | None) -> str:
     return incoming if incoming and _SANE_ID.match(incoming) else _ids.new()
 
 
+def bind_request_id(incoming: str | None) -> tuple[str, Callable[[], None]]:
+    """The request's id (:func:`request_id_for`), bound for the logs and, when it is the caller's, for
+    OpenSearch (:data:`~flowstatus.observability.request_context.opaque_id`); and what unbinds both."""
+    rid = request_id_for(incoming)
+    bound, sent = request_id.set(rid), opaque_id.set(rid if rid == incoming else None)
+
+    def unbind() -> None:
+        opaque_id.reset(sent)
+        request_id.reset(bound)
+
+    return rid, unbind
+
+
 def record(route: str, method: str, status: int, elapsed: float) -> None:
     """Count one answered request in the metrics and, when on, the access log."""
     label = metrics.method_label(method)
@@ -72,8 +86,8 @@ def record(route: str, method: str, status: int, elapsed: float) -> None:
 
 def _start() -> None:
     g.started = time.perf_counter()
-    g.request_id = request_id_for(request.headers.get("X-Request-Id") or request.headers.get("X-Opaque-Id"))
-    g.request_id_token = request_id.set(g.request_id)
+    g.request_id, g.unbind_request_id = bind_request_id(
+        request.headers.get("X-Request-Id") or request.headers.get("X-Opaque-Id"))
 
 
 def _finish(response: Response) -> Response:
@@ -84,9 +98,9 @@ def _finish(response: Response) -> Response:
 
 
 def _end(exc: BaseException | None) -> None:
-    token = g.pop("request_id_token", None)
-    if token is not None:
-        request_id.reset(token)
+    unbind = g.pop("unbind_request_id", None)
+    if unbind is not None:
+        unbind()
 
 
 @bp.get("/metrics")

@@ -28,11 +28,10 @@ from flowstatus.api import etag
 from flowstatus.api.auth import authorize
 from flowstatus.api.error_handlers import TRANSLATED, as_api_error
 from flowstatus.api.errors import ApiError
-from flowstatus.api.observability import record, request_id_for
+from flowstatus.api.observability import bind_request_id, record
 from flowstatus.api.params import ResponseOptions, parse_bool
 from flowstatus.api.response import JSON_MIMETYPE
 from flowstatus.composition import Components
-from flowstatus.observability.request_context import request_id
 from flowstatus.schemas.fast_state import render_status_fast
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -59,13 +58,12 @@ class FastStatus:
             return self.flask(environ, start_response)
         started = time.perf_counter()
         headers = EnvironHeaders(environ)
-        rid = request_id_for(headers.get("X-Request-Id") or headers.get("X-Opaque-Id"))
-        token = request_id.set(rid)
+        rid, unbind = bind_request_id(headers.get("X-Request-Id") or headers.get("X-Opaque-Id"))
         try:
             status, extra, body = self._answer(match.group(1), full, headers, environ)
             record(self.route, "GET", status, time.perf_counter() - started)  # its access line names the id
         finally:
-            request_id.reset(token)
+            unbind()
         response_headers = [*extra, ("X-Request-Id", rid)]
         if body:
             response_headers[:0] = [("Content-Type", JSON_MIMETYPE), ("Content-Length", str(len(body)))]

@@ -24,7 +24,7 @@ from urllib.parse import quote
 import orjson
 from opensearchpy import OpenSearch
 
-from flowstatus.observability.request_context import request_id
+from flowstatus.observability.request_context import opaque_id
 from flowstatus.repository.errors import StoreAccessRefused, StoreUnavailable
 from flowstatus.repository.opensearch_client import CREDENTIALS_REFUSED, GUIDE, security_reason, translated
 
@@ -196,7 +196,7 @@ class StateIndexAccess:
             headers["content-type"] = "application/x-ndjson"
         elif body is not None:
             data = orjson.dumps(body)
-        rid = request_id.get()
+        rid = opaque_id.get()
         if rid is not None:
             headers["X-Opaque-Id"] = rid
         with translated("access_check"):

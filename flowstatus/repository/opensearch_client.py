@@ -17,7 +17,7 @@ from opensearchpy import JSONSerializer, OpenSearch, Transport
 from opensearchpy import exceptions as os_exc
 
 from flowstatus.observability import metrics
-from flowstatus.observability.request_context import request_id
+from flowstatus.observability.request_context import opaque_id
 from flowstatus.repository.errors import StoreAccessRefused, StoreError, StoreTLSError, StoreUnavailable
 from flowstatus.repository.lean_connection import LeanConnection
 from flowstatus.repository.opensearch_credentials import basic_auth, tls_context
@@ -55,7 +55,7 @@ class OpaqueIdTransport(Transport):  # type: ignore[misc]
     """
 
     def perform_request(self, method: str, url: str, *args: Any, headers: Any = None, **kwargs: Any) -> Any:
-        rid = request_id.get()
+        rid = opaque_id.get()
         if rid is not None and "X-Opaque-Id" not in (headers or {}):
             headers = {**(headers or {}), "X-Opaque-Id": rid}
         return super().perform_request(method, url, *args, headers=headers, **kwargs)  # type: ignore[misc]

@@ -17,7 +17,7 @@ from opensearchpy import exceptions as os_exc
 
 from flowstatus.domain.generation import Generation
 from flowstatus.observability import metrics
-from flowstatus.observability.request_context import request_id
+from flowstatus.observability.request_context import opaque_id
 from flowstatus.repository.errors import (
     CorruptDocument,
     DocumentMissing,
@@ -262,7 +262,7 @@ class OpenSearchStateRepository(StateRepository):
         together in the next, each still realtime.  The round carries every
         caller's request id in ``X-Opaque-Id``.
         """
-        result = self._reads.submit((workflow_id, request_id.get()))
+        result = self._reads.submit((workflow_id, opaque_id.get()))
         if result is None:
             raise DocumentMissing(workflow_id)
         if isinstance(result, CorruptDocument):
