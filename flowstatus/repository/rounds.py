@@ -1,9 +1,11 @@
 """Concurrent calls combined into rounds: one caller works for everybody who arrived meanwhile.
 
-The first caller leads a round at once, with whatever is queued.  Callers
-that arrive while a round is in flight queue; when it ends, one of them
-leads the next round with everything queued by then.  A lone caller pays no
-wait at all; many concurrent callers share one trip to the store per round.
+The first caller leads a round: it yields once (``gather``), so that
+callers already able to run (under gevent: requests already received) join
+it, then works with whatever is queued.  Callers that arrive while a round
+is in flight queue; when it ends, one of them leads the next round with
+everything queued by then.  A lone caller pays one yield; many concurrent
+callers share one trip to the store per round.
 The indexer writes events this way (group commit) and status reads share
 multi-gets this way.  Works under threads and under gevent (whose patching
 makes the condition cooperative).
@@ -12,6 +14,7 @@ makes the condition cooperative).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -32,12 +35,15 @@ class _Ticket(Generic[T, R]):
 class Rounds(Generic[T, R]):
     """Runs ``process(items) -> results`` (one result per item, in order) in shared rounds.
 
-    ``max_items`` bounds a round; the rest waits for the next one.  If
-    ``process`` raises, every caller of that round gets the exception.
+    ``max_items`` bounds a round; the rest waits for the next one, in order
+    of arrival.  If ``process`` raises, every caller of that round gets the
+    exception.  ``gather`` is what a leader does before it takes the queue:
+    ``time.sleep(0)``, which under gevent runs every greenlet ready to run.
     """
 
     process: Callable[[Sequence[T]], Sequence[R]]
     max_items: int = 10_000
+    gather: Callable[[], None] = field(default=lambda: time.sleep(0), repr=False)
     _condition: threading.Condition = field(default_factory=threading.Condition, init=False, repr=False)
     _queued: list[_Ticket[T, R]] = field(default_factory=list, init=False, repr=False)
     _leading: bool = field(default=False, init=False, repr=False)
@@ -47,12 +53,16 @@ class Rounds(Generic[T, R]):
         ticket: _Ticket[T, R] = _Ticket(item)
         with self._condition:
             self._queued.append(ticket)
-            while not ticket.done and self._leading:
-                self._condition.wait()
-            if not ticket.done:
+        while True:  # more than max_items ahead of it: it may lead rounds without it first
+            with self._condition:
+                while not ticket.done and self._leading:
+                    self._condition.wait()
+                if ticket.done:
+                    break
                 self._leading = True
+            self.gather()
+            with self._condition:
                 tickets, self._queued = self._queued[: self.max_items], self._queued[self.max_items :]
-        if not ticket.done:
             self._lead(tickets)
         if ticket.error is not None:
             raise ticket.error
