@@ -2,8 +2,8 @@
 
 The plugin records no step times.  Once per ``interval`` the observer finds
 the PROVISIONING workflows (one search of the state index, at most
-``max_tracked`` of them, newest first), reads them (one realtime multi-get,
-together with those it followed at its previous look) and, for every
+``max_tracked`` of them, newest first), reads them (realtime multi-gets of
+``READ_CHUNK``, together with those it followed at its previous look) and, for every
 resource entry that appeared since, writes a sighting into the workflow's
 step records in the companion index (only then, and with optimistic
 concurrency).  A step's end is thus known to lie between two looks.
@@ -15,7 +15,8 @@ expires (a write guarded by ``if_seq_no``).  The lease saves work, it does
 not guard correctness: two processes that both believed they held it would
 write the same sightings, and the first one written wins.
 
-Steady cost for the holder, per interval: one search and one multi-get, plus
+Steady cost for the holder, per interval: one search and a multi-get per
+hundred workflows provisioning, plus
 one write per interval in which something was seen, plus a lease renewal
 every half lifetime; for every other process, one lease read per quarter
 lifetime.  ``make bench`` measures it (bench/steps.py).
@@ -43,6 +44,9 @@ from flowstatus.services.step_events import read_states
 log = logging.getLogger(__name__)
 
 MAX_TRACKED = 1000
+# Workflows read per multi-get: a look holds this many documents at a time, not all it tracks
+# (a thousand workflows of a few dozen resources each are tens of MiB once loaded).
+READ_CHUNK = 100
 WRITE_ATTEMPTS = 3
 
 
@@ -131,7 +135,15 @@ class StepObserver:
             self._looks.clear()
             return TickReport(observing=False)
         ids = list(dict.fromkeys([*self._provisioning(), *self._looks]))
-        lookups = read_states(self.states, ids) if ids else {}
+        seen = 0
+        for start in range(0, len(ids), READ_CHUNK):
+            seen += self._look_at(ids[start:start + READ_CHUNK], now)
+        self._write()
+        return TickReport(observing=True, workflows=len(ids), sightings=seen)
+
+    def _look_at(self, ids: list[str], now: int) -> int:
+        """Read ``ids`` (one multi-get) and note what appeared since the last look; how many sightings."""
+        lookups = read_states(self.states, ids)
         seen = 0
         for workflow_id in ids:
             found = lookups.get(workflow_id)
@@ -148,8 +160,7 @@ class StepObserver:
                 self._unwritten[workflow_id] = (current.run_start, (*earlier, *fresh) if run == current.run_start
                                                 else fresh)
                 seen += len(fresh)
-        self._write()
-        return TickReport(observing=True, workflows=len(ids), sightings=seen)
+        return seen
 
     # -- the lease --------------------------------------------------------------
 

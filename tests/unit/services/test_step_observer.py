@@ -156,3 +156,20 @@ def test_it_never_writes_the_state_and_writes_records_only_for_what_it_saw(state
     observer(states, steps, clock, "one").tick()
     assert states.raw("wf") == before
     assert steps.get_many(["wf"])["wf"] is None, "nothing seen, nothing written"
+
+
+def test_a_look_reads_its_workflows_a_chunk_at_a_time_and_misses_none(
+        states: InMemoryStateRepository, steps: InMemoryStepStore, clock: Clock) -> None:
+    for n in range(250):
+        provisioning(states, f"wf-{n}")
+    reads: list[int] = []
+    get_many = states.get_many
+    states.get_many = lambda ids: reads.append(len(list(ids := list(ids)))) or get_many(ids)  # type: ignore[method-assign]
+    one = observer(states, steps, clock, "one")
+    assert one.tick().workflows == 250
+    assert reads == [100, 100, 50]
+    for n in range(250):
+        provisioning(states, f"wf-{n}", f"s-{n}")
+    clock.now += 1000
+    assert one.tick().sightings == 250
+    assert all(sightings(steps, f"wf-{n}")[0].step_id == f"s-{n}" for n in (0, 120, 249))
