@@ -42,6 +42,10 @@ SYSTEM_INDEX_WARNING = "this request accesses system indices"
 RECV_BYTES = 256 * 1024
 
 
+class NotSent(OpenSearchConnectionError):  # type: ignore[misc]
+    """The node refused the connection: no byte of the request reached OpenSearch, so another node may take it."""
+
+
 class _Response:
     """Collects one response from the parser's callbacks (``head``: the answer to a HEAD has no body)."""
 
@@ -167,6 +171,8 @@ class LeanConnection(Connection):  # type: ignore[misc]
             raise SSLError("N/A", str(exc), exc) from None
         except TimeoutError as exc:
             raise ConnectionTimeout("TIMEOUT", str(exc), exc) from None
+        except ConnectionRefusedError as exc:  # only connect() is refused; a sent request is reset instead
+            raise NotSent("N/A", str(exc), exc) from None
         except OSError as exc:
             raise OpenSearchConnectionError("N/A", str(exc), exc) from None
         status, found, data, warnings = response

@@ -26,6 +26,7 @@ from opensearchpy import OpenSearch
 
 from flowstatus.observability.request_context import opaque_id
 from flowstatus.repository.errors import StoreAccessRefused, StoreUnavailable
+from flowstatus.repository.lean_connection import NotSent
 from flowstatus.repository.opensearch_client import CREDENTIALS_REFUSED, GUIDE, security_reason, translated
 
 
@@ -187,7 +188,9 @@ class StateIndexAccess:
         """One request on a connection of ``client``: its status and decoded body, whatever the status.
 
         Not through the transport: a refusal here is an answer, not an error
-        to retry on other nodes or to log.
+        to retry on other nodes or to log.  A node that refuses the connection
+        is taken out of rotation and the next one asked, as the transport does,
+        so one stopped node does not fail every request that checks access.
         """
         headers = {"content-type": "application/json"}
         data = None
@@ -199,10 +202,18 @@ class StateIndexAccess:
         rid = opaque_id.get()
         if rid is not None:
             headers["X-Opaque-Id"] = rid
+        transport = self.client.transport
         with translated("access_check"):
-            connection = self.client.transport.get_connection()
-            status, _, raw = connection.perform_request(
-                method, path, params=dict(params or {}), body=data, headers=headers, ignore=range(400, 600))
+            for attempt in range(len(transport.connection_pool.connections), 0, -1):
+                connection = transport.get_connection()
+                try:
+                    status, _, raw = connection.perform_request(
+                        method, path, params=dict(params or {}), body=data, headers=headers, ignore=range(400, 600))
+                    break
+                except NotSent:
+                    transport.mark_dead(connection)
+                    if attempt == 1:
+                        raise
         if status == 429 or status >= 500:
             raise StoreUnavailable(f"OpenSearch answered {status} while flowstatus checked its access")
         try:

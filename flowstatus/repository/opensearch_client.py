@@ -19,7 +19,7 @@ from opensearchpy import exceptions as os_exc
 from flowstatus.observability import metrics
 from flowstatus.observability.request_context import opaque_id
 from flowstatus.repository.errors import StoreAccessRefused, StoreError, StoreTLSError, StoreUnavailable
-from flowstatus.repository.lean_connection import LeanConnection
+from flowstatus.repository.lean_connection import LeanConnection, NotSent
 from flowstatus.repository.opensearch_credentials import basic_auth, tls_context
 from flowstatus.settings import Settings
 
@@ -52,12 +52,25 @@ class OpaqueIdTransport(Transport):  # type: ignore[misc]
 
     OpenSearch records it in its tasks and slow logs, so an operator can
     follow one flowstatus request into the cluster.
+
+    A client that never retries (the one for writes) still sends a request
+    again when a node refused the connection (:class:`NotSent`): nothing of
+    it reached OpenSearch, so it cannot be applied twice.  opensearch-py has
+    marked that node dead, so the next attempt goes to another; each node is
+    tried at most once.  Without this, one stopped node of three failed a
+    third of the writes with 503 while two nodes were serving.
     """
 
     def perform_request(self, method: str, url: str, *args: Any, headers: Any = None, **kwargs: Any) -> Any:
         rid = opaque_id.get()
         if rid is not None and "X-Opaque-Id" not in (headers or {}):
             headers = {**(headers or {}), "X-Opaque-Id": rid}
+        resends = len(self.connection_pool.connections) - 1 if self.max_retries == 0 else 0
+        for _ in range(resends):
+            try:
+                return super().perform_request(method, url, *args, headers=headers, **kwargs)  # type: ignore[misc]
+            except NotSent:
+                continue
         return super().perform_request(method, url, *args, headers=headers, **kwargs)  # type: ignore[misc]
 
 
