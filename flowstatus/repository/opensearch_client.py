@@ -112,6 +112,24 @@ def build_client(settings: Settings, *, for_writes: bool = False) -> OpenSearch:
     )
 
 
+PRIMARIES_WAIT = 30.0  # seconds an index another process just created may take to start its primary shards
+
+
+def wait_for_primaries(client: OpenSearch, index: str, seconds: float = PRIMARIES_WAIT) -> None:
+    """Return once every primary shard of ``index`` is active; :class:`StoreUnavailable` after ``seconds``.
+
+    For an index another process has just created: creating an index
+    returns once its primary is active, but the loser of a creation race
+    is told only that the index exists, and a read of a shard still
+    starting answers 503.  Call inside :func:`translated`.
+    """
+    answer = client.cluster.health(index=index, wait_for_status="yellow", timeout=f"{seconds:g}s",
+                                   request_timeout=seconds + 5, ignore=408)
+    if answer.get("timed_out"):
+        raise StoreUnavailable(f"{index} exists but its primary shards are not active after {seconds:g} s "
+                               f"(cluster health of the index: {answer.get('status')})")
+
+
 @contextmanager
 def translated(operation: str = "other") -> Iterator[None]:
     """Time one OpenSearch call and turn opensearch-py exceptions into the port's.

@@ -27,7 +27,14 @@ from flowstatus.repository.errors import (
     StoreUnavailable,
 )
 from flowstatus.repository.opensearch_access import READ_TEMPLATES, RECORD_STEPS, Companion, StateIndexAccess
-from flowstatus.repository.opensearch_client import UNAVAILABLE_STATUSES, access_refusal, build_client, translated
+from flowstatus.repository.opensearch_client import (
+    PRIMARIES_WAIT,
+    UNAVAILABLE_STATUSES,
+    access_refusal,
+    build_client,
+    translated,
+    wait_for_primaries,
+)
 from flowstatus.repository.opensearch_generation import GENERATION_TTL, GenerationCache, read_generation
 from flowstatus.repository.opensearch_repair import Progress, repair
 from flowstatus.repository.port import (
@@ -100,8 +107,10 @@ class OpenSearchStateRepository(StateRepository):
         wait_for_active_shards: str = "1",
         companions: tuple[Companion, ...] = (),
         generation_ttl: float = GENERATION_TTL,
+        primaries_wait: float = PRIMARIES_WAIT,
     ) -> None:
         self.client = client
+        self.primaries_wait = primaries_wait
         self.write_client = write_client or client
         self.wait_for_active_shards = wait_for_active_shards
         self.index = index
@@ -164,7 +173,8 @@ class OpenSearchStateRepository(StateRepository):
                 except os_exc.RequestError as exc:
                     if exc.error != "resource_already_exists_exception":
                         raise
-                    report = self._upgrade(mapping)  # another creator won the race
+                    wait_for_primaries(self.client, self.index, self.primaries_wait)  # another creator won the race
+                    report = self._upgrade(mapping)
             if report is not IndexReport.CREATED and not self.client.indices.exists_alias(
                     index=self.index, name=self.write_alias):
                 self.client.indices.put_alias(index=self.index, name=self.write_alias)

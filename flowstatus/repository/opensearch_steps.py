@@ -21,7 +21,7 @@ from opensearchpy import OpenSearch
 
 from flowstatus.domain.step_observations import Lease
 from flowstatus.repository.errors import StoreError, StoreUnavailable
-from flowstatus.repository.opensearch_client import translated
+from flowstatus.repository.opensearch_client import PRIMARIES_WAIT, translated, wait_for_primaries
 from flowstatus.repository.opensearch_state import CREATE_SETTINGS, OpenSearchStateRepository, _alias_missing
 from flowstatus.repository.port import IndexReport, Outcome, WriteResult
 from flowstatus.repository.step_port import (
@@ -56,8 +56,9 @@ class OpenSearchStepStore(StepStore):
     """The companion index ``index`` on OpenSearch (reads through ``client``, writes through ``write_client``)."""
 
     def __init__(self, client: OpenSearch, index: str, *, write_client: OpenSearch | None = None,
-                 refresh: str = "false") -> None:
+                 refresh: str = "false", primaries_wait: float = PRIMARIES_WAIT) -> None:
         self.client = client
+        self.primaries_wait = primaries_wait
         self.write_client = write_client or client
         self.index = index
         self.refresh = refresh
@@ -81,6 +82,7 @@ class OpenSearchStepStore(StepStore):
         if error is None:
             return True
         if isinstance(error, dict) and error.get("type") == "resource_already_exists_exception":
+            wait_for_primaries(self.client, self.index, self.primaries_wait)
             return False
         raise StoreError(f"OpenSearch would not create {self.index}: {error}")
 

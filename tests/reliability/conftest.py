@@ -31,7 +31,7 @@ import pytest
 
 from devtools.opensearch import LocalCluster, start_cluster
 from devtools.opensearch.util import free_ports, get_json
-from flowstatus.repository.opensearch_state import OpenSearchStateRepository
+from flowstatus.composition import Components
 from flowstatus.settings import Settings
 
 STATUS_PATH = "/_plugins/_flow_framework/workflow/{}/_status"
@@ -109,11 +109,13 @@ def ensure_running(cluster: LocalCluster, count: int) -> list[int]:
 
 
 def create_state_index(cluster: LocalCluster, index: str) -> None:
-    """Create ``index`` exactly as ``flowstatus init-index`` does, then wait for it to be green."""
+    """Create ``index`` and its step history exactly as ``flowstatus init-index`` does, then wait for both to be green."""
     urls = tuple(cluster.nodes[i].url for i in running(cluster))
-    settings = Settings(opensearch_hosts=urls, state_index=index, request_timeout=30)
-    OpenSearchStateRepository.from_settings(settings).ensure_index()
-    wait_index(cluster, index, "green")
+    built = Components(Settings(opensearch_hosts=urls, state_index=index, request_timeout=30))
+    built.repository.ensure_index()
+    built.step_store.ensure_index()
+    for name in (index, built.step_store.index):
+        wait_index(cluster, name, "green")
 
 
 def wait_index(cluster: LocalCluster, index: str, status: str, timeout: float = 120) -> dict[str, Any]:
