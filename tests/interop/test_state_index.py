@@ -19,6 +19,7 @@ from flowstatus.app import create_app
 from flowstatus.composition import Components
 from flowstatus.domain.events import Event, EventKind
 from flowstatus.repository.opensearch_state import MAPPING, WRITE_ALIAS_SUFFIX
+from flowstatus.repository.opensearch_steps import steps_index
 from flowstatus.settings import Settings
 from tests.interop.answers import AppEndpoint, assert_reads_alike, assert_search_alike
 from tests.interop.conftest import PluginGeneration
@@ -31,12 +32,17 @@ SEARCH = f"{FF}/state/_search"
 
 
 def init_index(url: str) -> str:
-    """Run ``flowstatus init-index`` against ``url`` (default state index); what it printed."""
+    """Run ``flowstatus init-index`` against ``url`` (default state index); what it printed of the state index.
+
+    The step-history companion outlives the state index these tests delete, so it is either made or found.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWSTATUS_", "OPENSEARCH_"))}
     result = subprocess.run([sys.executable, "-m", "flowstatus", "init-index"], env={**env, "OPENSEARCH_URL": url},
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout.strip()
+    state, steps = result.stdout.strip().split("; ")
+    assert steps in (f"{steps_index(STATE_INDEX)}: created", f"{steps_index(STATE_INDEX)}: current"), result.stdout
+    return state
 
 
 def mapped(plugin: Plugin) -> set[str]:
