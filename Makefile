@@ -20,7 +20,7 @@ $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	@# setuptools says "Editable installation." on every editable install: a notice, not a problem.
-	PYTHONWARNINGS="ignore:Editable installation.:UserWarning" $(PY) -m pip install --quiet -e '.[test,dev]'
+	PYTHONWARNINGS="ignore:Editable installation.:UserWarning" $(PY) -m pip install --quiet -e '.[test,dev,bench]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)

@@ -59,7 +59,7 @@ from bench.state_index import STATE_INDEX, StateIndex
 RESULTS_DIR = ROOT / "bench" / "results"
 IDLE_S = 5.0  # seconds of no load before each size's reads, to read the processes' background CPU
 # Optional sections: bench/<name>.py with ``bench_section(opensearch_url, say) -> bench.report.Section``.
-SECTION_MODULES = ("steps",)
+SECTION_MODULES = ("steps", "servers")
 PARTS = ("reads", "writes", "longpoll")
 
 

@@ -1,0 +1,6 @@
+"""The flowstatus app as a module-level WSGI callable, for servers other than ``flowstatus serve``
+(bench/servers.py runs it under uWSGI); settings from the environment, as ``flowstatus serve``'s."""
+
+from flowstatus.app import create_app
+
+app = create_app()
