@@ -19,7 +19,8 @@ def hash_password(rounds: int) -> None:
     rather than silently cut.
     """
     if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        # The prompts go to stderr, so `flowstatus hash-password > file` holds the hash alone.
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
     else:
         password = sys.stdin.readline().rstrip("\n")
     if not password:
