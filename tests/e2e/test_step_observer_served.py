@@ -49,3 +49,20 @@ def test_one_worker_of_the_server_observes_and_the_step_end_is_first_seen(
         lease = raw.get(index=f"{unique_index}-flowstatus-steps", id="observer/lease")["_source"]["lease"]
         holder_pid = int(lease["holder"].split(":")[1])
         assert holder_pid in worker_pids(server.process.pid), (lease, worker_pids(server.process.pid))
+
+
+def test_a_stopped_server_gives_up_the_lease_at_once(
+        opensearch_url: str, unique_index: str, raw: OpenSearch, tmp_path: Path) -> None:
+    """Another process observes as soon as the holder stops, not after the lease's lifetime."""
+    lease_of = {"index": f"{unique_index}-flowstatus-steps", "id": "observer/lease"}
+    with serving(opensearch_url, unique_index, tmp_path / "serve.log", "--workers", "1",
+                 env={"FLOWSTATUS_STEP_OBSERVER_INTERVAL": "0.2"}):
+        deadline = time.monotonic() + 20
+        while not raw.get(**lease_of, ignore=404).get("found"):
+            assert time.monotonic() < deadline, "the worker never took the lease"
+            time.sleep(0.1)
+        held = raw.get(**lease_of)["_source"]["lease"]
+        assert held["expires"] > time.time() * 1000 + 5000, held  # a lease lives at least 10 s
+    stopped = time.time() * 1000
+    released = raw.get(**lease_of)["_source"]["lease"]
+    assert released["holder"] == held["holder"] and released["expires"] <= stopped, (held, released)
