@@ -77,7 +77,7 @@ def create_app(
         app.wsgi_app, components, app.view_functions["status.get_workflow_status"], status.STATUS_PATH)
     if observe and components.settings.step_observer:
         components.step_observer.start()
-        # A worker that exits (SIGTERM, a restart, max requests) gives up its lease, so another
+        # A worker that exits (SIGTERM, a restart) gives up its lease, so another
         # process observes at once instead of after the lease expires.
         atexit.register(components.step_observer.stop)
     return app
