@@ -62,10 +62,17 @@ class Components:
         return build_client(self.settings)
 
     @cached_property
+    def write_client(self) -> OpenSearch:
+        """The one client (and connection pool) for writes: it never retries what may have been applied."""
+        from flowstatus.repository.opensearch_client import build_client
+
+        return build_client(self.settings, for_writes=True)
+
+    @cached_property
     def repository(self) -> StateRepository:
         from flowstatus.repository.opensearch_state import OpenSearchStateRepository
 
-        return OpenSearchStateRepository.from_settings(self.settings, self.client)
+        return OpenSearchStateRepository.from_settings(self.settings, self.client, self.write_client)
 
     @cached_property
     def search(self) -> StateSearch:
@@ -110,12 +117,11 @@ class Components:
     @cached_property
     def step_store(self) -> StepStore:
         """The companion index, ``<state index>-flowstatus-steps``."""
-        from flowstatus.repository.opensearch_client import build_client
         from flowstatus.repository.opensearch_steps import OpenSearchStepStore, steps_index
 
         settings = self.settings
         return OpenSearchStepStore(self.client, steps_index(settings.state_index),
-                                   write_client=build_client(settings, for_writes=True), refresh=settings.refresh)
+                                   write_client=self.write_client, refresh=settings.refresh)
 
     @cached_property
     def templates(self) -> TemplateStore:

@@ -123,8 +123,10 @@ class OpenSearchStateRepository(StateRepository):
         self.access = StateIndexAccess(client, index, self.write_alias, companions=companions)
 
     @classmethod
-    def from_settings(cls, settings: Settings, client: OpenSearch | None = None) -> OpenSearchStateRepository:
-        """The repository ``settings`` describe, reading through ``client`` (a new one if not given)."""
+    def from_settings(cls, settings: Settings, client: OpenSearch | None = None,
+                      write_client: OpenSearch | None = None) -> OpenSearchStateRepository:
+        """The repository ``settings`` describe, reading through ``client`` and writing through
+        ``write_client`` (new ones where not given)."""
         from flowstatus.repository.opensearch_steps import STEPS_WRITE_SUFFIX, steps_index  # builds on this module
 
         steps = steps_index(settings.state_index)
@@ -132,7 +134,7 @@ class OpenSearchStateRepository(StateRepository):
             client or build_client(settings),
             settings.state_index,
             refresh=settings.refresh,
-            write_client=build_client(settings, for_writes=True),
+            write_client=write_client or build_client(settings, for_writes=True),
             wait_for_active_shards=settings.wait_for_active_shards,
             companions=(Companion(RECORD_STEPS, steps, f"{steps}{STEPS_WRITE_SUFFIX}"),
                         Companion(READ_TEMPLATES, settings.templates_index)),
