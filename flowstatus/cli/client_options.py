@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import ipaddress
 import sys
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -18,6 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+from flowstatus.cli.common import is_loopback
 
 if TYPE_CHECKING:
     from flowstatus.cli.http_client import ServerClient
@@ -112,12 +113,6 @@ def _refuse_without_url(names: tuple[str, ...]) -> None:
         raise click.UsageError(f"{options} {verb} to a flowstatus server: give its --url too")
 
 
-def _loopback(host: str) -> bool:
-    with contextlib.suppress(ValueError):
-        return ipaddress.ip_address(host).is_loopback
-    return host == "localhost"
-
-
 def warn(message: str) -> None:
     """A warning the user must not miss: bold red on stderr."""
     click.secho(f"WARNING: {message}", fg="red", bold=True, err=True)
@@ -142,7 +137,7 @@ def connect(target: Target) -> ServerClient:
     if target.insecure_skip_verify:
         warn(f"--insecure-skip-verify: the TLS certificate of {host} is not verified; anyone on the network path "
              "can pose as the server and read the credentials and data sent to it.")
-    if target.user is not None and parts.scheme == "http" and not _loopback(host):
+    if target.user is not None and parts.scheme == "http" and not is_loopback(host):
         warn(f"the password of {target.user} crosses the network to {host} in clear (http://): use https://.")
     access = ServerAccess(url=target.url, user=target.user, password=password, password_source=source,
                           tenant=target.tenant, ca_certs=target.ca_certs, verify=not target.insecure_skip_verify)

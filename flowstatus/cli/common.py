@@ -7,6 +7,7 @@ storage before urllib3, ssl or prometheus_client are first imported.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING
 
 import click
@@ -15,6 +16,16 @@ from flowstatus.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from flowstatus.composition import Components
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name, an address, or an address in brackets) is this machine's loopback."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def settings_or_exit() -> Settings:

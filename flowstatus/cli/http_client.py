@@ -74,10 +74,6 @@ class ServerAccess:
     ca_certs: str | None = None
     verify: bool = True
 
-    @property
-    def host(self) -> str:
-        return urllib.parse.urlsplit(self.url).hostname or ""
-
 
 @dataclass(frozen=True)
 class Answer:

@@ -28,7 +28,6 @@ class Tally:
     """Running totals of an ingest."""
 
     lines: int = 0
-    last_line: int = 0
     applied: int = 0
     noops: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
@@ -36,7 +35,6 @@ class Tally:
     def settle(self, line: int, *, noop: bool = False, rejected: str | None = None) -> None:
         """Count line ``line``: applied, already recorded (``noop``) or ``rejected`` for that reason."""
         self.lines += 1
-        self.last_line = max(self.last_line, line)
         if rejected is not None:
             self.rejected.append((line, rejected or "rejected"))
         elif noop:

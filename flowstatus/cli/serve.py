@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import sys
 from typing import TYPE_CHECKING
 
 import click
 
-from flowstatus.cli.common import components, ensure_index, settings_or_exit
+from flowstatus.cli.common import components, ensure_index, is_loopback, settings_or_exit
 from flowstatus.server.gunicorn import WORKER_CLASSES, ServerOptions, default_workers, shared_metrics
 from flowstatus.server.gunicorn import serve as run_server
 from flowstatus.settings import Settings
@@ -19,15 +18,6 @@ if TYPE_CHECKING:
 
 EXAMPLE_ID = "8xL8bowB8y25Tqfenm50"
 UI_PATH = "/_flowstatus/ui"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 @click.command()
@@ -138,7 +128,7 @@ def _check_front_door(settings: Settings, host: str, insecure: bool) -> None:
         return
     if settings.proxy_trusted:
         return
-    if not _is_loopback(host) and not insecure:
+    if not is_loopback(host) and not insecure:
         raise click.ClickException(
             f"refusing to serve {host} without authentication: set FLOWSTATUS_USERS_FILE "
             "(or FLOWSTATUS_PROXY_TRUSTED), or pass --insecure to accept the risk"

@@ -103,9 +103,6 @@ class StepGraph:
 
     nodes: tuple[StepNode, ...]
 
-    def node(self, step_id: str) -> StepNode | None:
-        return next((n for n in self.nodes if n.id == step_id), None)
-
 
 @dataclass(frozen=True)
 class ReportedStep:

@@ -27,6 +27,7 @@ from flowstatus.repository.step_port import (
     Version,
 )
 from flowstatus.schemas.steps import GRAPH_FIELDS, dump_lease, dump_records, load_graph, load_lease, load_records
+from flowstatus.settings import DEFAULT_TEMPLATES_INDEX
 
 PRIMARY_TERM = 1
 T = TypeVar("T")
@@ -145,7 +146,7 @@ def graph_fields(source: Mapping[str, Any]) -> dict[str, Any]:
 class InMemoryTemplateStore(TemplateStore):
     """Template documents in a dict (``put`` them as the plugin stores them)."""
 
-    def __init__(self, index: str = ".plugins-flow-framework-templates") -> None:
+    def __init__(self, index: str = DEFAULT_TEMPLATES_INDEX) -> None:
         self.index = index
         self._index = _Documents()
 
@@ -165,8 +166,3 @@ def _graph(source: Mapping[str, Any], version: Version) -> StoredGraph:
         return StoredGraph(load_graph(source), version)
     except ValidationError:
         return StoredGraph(None, version)
-
-
-def in_memory_steps() -> tuple[InMemoryStepStore, InMemoryTemplateStore]:
-    """A companion index and a template index, both in memory."""
-    return InMemoryStepStore(), InMemoryTemplateStore()

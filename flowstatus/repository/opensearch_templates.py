@@ -17,10 +17,10 @@ from flowstatus.repository.errors import StoreUnavailable
 from flowstatus.repository.opensearch_client import translated
 from flowstatus.repository.step_port import StoredGraph, TemplateStore, Version
 from flowstatus.schemas.steps import GRAPH_FIELDS, load_graph
+from flowstatus.settings import DEFAULT_TEMPLATES_INDEX
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TEMPLATES_INDEX = ".plugins-flow-framework-templates"
 
 
 class OpenSearchTemplateStore(TemplateStore):

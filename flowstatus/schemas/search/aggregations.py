@@ -22,7 +22,8 @@ from marshmallow import ValidationError, validates_schema
 from flowstatus.domain.date_values import BadDate, calendar_interval_ms, check_offset, fixed_interval_ms
 from flowstatus.domain.search_cost import MAX_AGGREGATIONS, MAX_BUCKETS_PER_AGGREGATION, MAX_TOP_HITS_WINDOW
 from flowstatus.domain.search_fields import EXACT, NUMERIC, USER_HIDDEN, USER_PATH, FieldType, nested_paths
-from flowstatus.schemas.search.base import ClosedSchema, Value, describe, refusal
+from flowstatus.domain.search_scope import AGG_CONTAINERS
+from flowstatus.schemas.search.base import ClosedSchema, Value, describe, loader, refusal
 from flowstatus.schemas.search.context import current, inside
 from flowstatus.schemas.search.hits import Sort, Source
 from flowstatus.schemas.search.queries import Query
@@ -38,7 +39,6 @@ from flowstatus.schemas.search.values import (
     load_each,
 )
 
-CONTAINERS = ("aggs", "aggregations")
 DATES = frozenset({FieldType.DATE})
 _NAME = re.compile(r"^[^\[\]>\x00-\x1f]{1,100}$")
 # Sub-aggregations a bucket order may name: one value per bucket.
@@ -123,15 +123,15 @@ class Filters(ClosedSchema):
     other_bucket_key = Text(100)
 
 
-def _range_schema(value: Callable[..., Value], name: str) -> type[ClosedSchema]:
+def _rangeloader(value: Callable[..., Value], name: str) -> type[ClosedSchema]:
     fields: dict[str, Any] = {"from_": value(data_key="from", attribute="from"), "to": value(), "key": Text(100)}
     schema = cast(type[ClosedSchema], ClosedSchema.from_dict(fields, name=name))
     schema.where = "in a range"
     return schema
 
 
-NumberRange = _range_schema(Number, "NumberRange")
-DateRange = _range_schema(DateValue, "DateRange")
+NumberRange = _rangeloader(Number, "NumberRange")
+DateRange = _rangeloader(DateValue, "DateRange")
 
 
 class Range(ClosedSchema):
@@ -254,28 +254,24 @@ def _reverse_nested(spec: Any) -> dict[str, Any]:
     return loaded
 
 
-def _schema(schema: type[ClosedSchema]) -> Callable[[Any], Any]:
-    return lambda spec: schema().load(spec)
-
-
 AGGREGATIONS: dict[str, Callable[[Any], Any]] = {
-    "terms": _schema(Terms),
-    "multi_terms": _schema(MultiTerms),
+    "terms": loader(Terms),
+    "multi_terms": loader(MultiTerms),
     "filter": lambda spec: Query().deserialize(spec),
-    "filters": _schema(Filters),
-    "range": _schema(Range),
-    "date_range": _schema(DateRangeAgg),
-    "histogram": _schema(Histogram),
-    "date_histogram": _schema(DateHistogram),
+    "filters": loader(Filters),
+    "range": loader(Range),
+    "date_range": loader(DateRangeAgg),
+    "histogram": loader(Histogram),
+    "date_histogram": loader(DateHistogram),
     "nested": _nested,
     "reverse_nested": _reverse_nested,
-    "cardinality": _schema(Cardinality),
-    "min": _schema(NumericMetric),
-    "max": _schema(NumericMetric),
-    "avg": _schema(NumericMetric),
-    "sum": _schema(NumericMetric),
-    "value_count": _schema(ValueCount),
-    "top_hits": _schema(TopHits),
+    "cardinality": loader(Cardinality),
+    "min": loader(NumericMetric),
+    "max": loader(NumericMetric),
+    "avg": loader(NumericMetric),
+    "sum": loader(NumericMetric),
+    "value_count": loader(ValueCount),
+    "top_hits": loader(TopHits),
 }
 """Every aggregation allowed, by type, with its loader."""
 BUCKET_AGGREGATIONS = frozenset(
@@ -301,8 +297,8 @@ class Aggregations(Value):
 def _definition(definition: Any) -> dict[str, Any]:
     if not isinstance(definition, dict):
         raise ValidationError(f"must be an object of one aggregation type, not {describe(definition)}")
-    kinds = [key for key in definition if key not in CONTAINERS]
-    subs = [key for key in definition if key in CONTAINERS]
+    kinds = [key for key in definition if key not in AGG_CONTAINERS]
+    subs = [key for key in definition if key in AGG_CONTAINERS]
     for kind in kinds:
         if kind not in AGGREGATIONS:
             raise ValidationError({kind: [refusal(kind, AGGREGATIONS, "as an aggregation")]})
@@ -337,7 +333,7 @@ def _check_order(kind: str, rebuilt: dict[str, Any]) -> None:
     order = rebuilt[kind].get("order") if isinstance(rebuilt[kind], dict) else None
     if order is None:
         return
-    subs: dict[str, Any] = next((rebuilt[key] for key in CONTAINERS if key in rebuilt), {})
+    subs: dict[str, Any] = next((rebuilt[key] for key in AGG_CONTAINERS if key in rebuilt), {})
     metrics = {name for name, definition in subs.items() if SINGLE_VALUE & set(definition)}
     for entry in order if isinstance(order, list) else [order]:
         for key in entry:

@@ -9,7 +9,7 @@ values a caller sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load
@@ -124,3 +124,8 @@ class ClosedSchema(Schema):
         if unknown:
             raise ValidationError({key: [refusal(key, allowed, self.where)] for key in unknown})
         return data
+
+
+def loader(schema: type[ClosedSchema]) -> Callable[[Any], Any]:
+    """The load of one instance of ``schema``, made once: a closed schema keeps no state between loads."""
+    return schema().load

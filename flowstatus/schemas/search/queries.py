@@ -27,7 +27,7 @@ from flowstatus.domain.search_fields import (
     nested_paths,
     resolve,
 )
-from flowstatus.schemas.search.base import ClosedSchema, Value, describe, refusal
+from flowstatus.schemas.search.base import ClosedSchema, Value, describe, loader, refusal
 from flowstatus.schemas.search.context import current, inside
 from flowstatus.schemas.search.values import (
     Boolean,
@@ -231,25 +231,21 @@ def _nested(spec: Any) -> dict[str, Any]:
     return loaded
 
 
-def _schema(schema: type[ClosedSchema]) -> Callable[[Any], dict[str, Any]]:
-    return lambda spec: schema().load(spec)
-
-
 CLAUSES: dict[str, Callable[[Any], dict[str, Any]]] = {
-    "match_all": _schema(MatchAll),
-    "match_none": _schema(MatchNone),
-    "bool": _schema(Bool),
-    "constant_score": _schema(ConstantScore),
-    "dis_max": _schema(DisMax),
+    "match_all": loader(MatchAll),
+    "match_none": loader(MatchNone),
+    "bool": loader(Bool),
+    "constant_score": loader(ConstantScore),
+    "dis_max": loader(DisMax),
     "term": _one_field("term"),
     "terms": _terms,
     "match": _one_field("match"),
     "match_phrase": _one_field("match_phrase"),
     "range": _one_field("range"),
-    "exists": _schema(Exists),
+    "exists": loader(Exists),
     "prefix": _one_field("prefix"),
-    "ids": _schema(Ids),
+    "ids": loader(Ids),
     "nested": _nested,
-    "simple_query_string": _schema(SimpleQueryString),
+    "simple_query_string": loader(SimpleQueryString),
 }
 """Every query clause allowed, by name, with its loader."""
