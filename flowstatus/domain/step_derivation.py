@@ -104,7 +104,7 @@ class _Derivation:
         if self.graph is None:
             return {}
         failed = [sid for sid in self.order if sid == self.failed_id or _outcome(self.reported.get(sid)) is Outcome.FAILED]
-        return {d: sid for sid in reversed(failed) for d in descendants(self.graph, sid)}
+        return {d: sid for sid in reversed(failed) for d in descendants(self.followers, sid)}
 
     # -- states -------------------------------------------------------------------
 
@@ -120,7 +120,7 @@ class _Derivation:
             return _Judged(StepState.FAILED, source, "named by the workflow's error")
         if self.resources_done(step_id):
             return _Judged(StepState.COMPLETED, source)
-        if node is not None and self.graph and descendants(self.graph, step_id) & self.started:
+        if node is not None and descendants(self.followers, step_id) & self.started:
             return _Judged(StepState.COMPLETED, source, "a step that depends on it started")
         if node is not None and workflow == State.COMPLETED.value:
             return _Judged(StepState.COMPLETED, source, "the workflow completed, so every step of its template did")

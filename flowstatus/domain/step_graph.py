@@ -11,6 +11,7 @@ refuses to provision) come last, in template order.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping, Sequence
 
 from flowstatus.domain.steps import StepGraph, StepNode
 
@@ -37,9 +38,8 @@ def ordered(graph: StepGraph) -> tuple[StepNode, ...]:
     return (*out, *(node for node in graph.nodes if node.id not in placed))
 
 
-def descendants(graph: StepGraph, step_id: str) -> set[str]:
-    """Every step that depends on ``step_id``, directly or not."""
-    followers = followers_of(graph)
+def descendants(followers: Mapping[str, Sequence[str]], step_id: str) -> set[str]:
+    """Every step that depends on ``step_id``, directly or not (``followers``: :func:`followers_of` the graph)."""
     found: set[str] = set()
     todo = [step_id]
     while todo:

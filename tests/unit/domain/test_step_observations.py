@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flowstatus.domain.model import ResourceCreated, WorkflowState
-from flowstatus.domain.step_graph import descendants, ordered
+from flowstatus.domain.step_graph import descendants, followers_of, ordered
 from flowstatus.domain.step_observations import Lease, LeaseMove, lease_decision, look
 from flowstatus.domain.steps import Sighting, StepGraph, StepNode
 
@@ -49,4 +49,4 @@ def test_steps_are_ordered_after_their_dependencies_and_cycles_go_last() -> None
         StepNode("x", "noop", ("y",)), StepNode("y", "noop", ("x",)),
     ))
     assert [n.id for n in ordered(graph)] == ["a", "b", "c", "x", "y"]
-    assert descendants(graph, "a") == {"b", "c"}
+    assert descendants(followers_of(graph), "a") == {"b", "c"}
