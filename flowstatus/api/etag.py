@@ -7,6 +7,7 @@ every write changes) and one representation (``all``, ``filter_path``,
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from flask import Response
@@ -19,10 +20,15 @@ from flowstatus.repository import Versioned
 RENDERING = "1"
 
 
+@functools.lru_cache(maxsize=256)  # a poller asks for the same few representations again and again
+def representation_digest(representation: str) -> str:
+    """A short digest of a representation's description, part of every tag."""
+    return hashlib.blake2b(representation.encode(), digest_size=6).hexdigest()
+
+
 def status_etag(versioned: Versioned, *, full: bool, options: ResponseOptions) -> str:
     """The (unquoted) strong ETag of this version in this representation."""
-    representation = f"{RENDERING}|{int(full)}|{int(options.pretty)}|{options.filter_path or ''}"
-    digest = hashlib.blake2b(representation.encode(), digest_size=6).hexdigest()
+    digest = representation_digest(f"{RENDERING}|{int(full)}|{int(options.pretty)}|{options.filter_path or ''}")
     return f"{versioned.primary_term}-{versioned.seq_no}-{digest}"
 
 

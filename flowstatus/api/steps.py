@@ -10,13 +10,12 @@ is described in docs/steps.md.
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import Blueprint, Response, request
 
 from flowstatus.api import etag
 from flowstatus.api.auth import requires
 from flowstatus.api.components import components
+from flowstatus.api.etag import representation_digest
 from flowstatus.api.identity import current_caller
 from flowstatus.api.openapi import documented, json_content
 from flowstatus.api.params import check_workflow_id, last, parse_time_value, reject_unrecognized
@@ -49,8 +48,7 @@ def _version(version: Version | None) -> str:
 def representation() -> str:
     """A digest of this request's representation (``pretty``, ``filter_path``): part of every tag."""
     opts = options()
-    text = f"steps{RENDERING}|{int(opts.pretty)}|{opts.filter_path or ''}"
-    return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+    return representation_digest(f"steps{RENDERING}|{int(opts.pretty)}|{opts.filter_path or ''}")
 
 
 def steps_etag(state: Versioned, records: Version | None, template: Version | None, digest: str) -> str:

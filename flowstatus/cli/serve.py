@@ -52,8 +52,9 @@ def serve(host: str, port: int, workers: int, worker_class: str, threads: int, w
     _check_front_door(settings, host, insecure)
     options = ServerOptions(host=host, port=port, workers=workers, worker_class=worker_class, threads=threads,
                             timeout=worker_timeout, access_log=settings.access_log, log_level=settings.log_level,
+                            # Only a trusted proxy's headers are read, so only then are their repeats looked for.
                             watched_headers=(settings.proxy_user_header, settings.proxy_roles_header,
-                                             settings.proxy_backend_roles_header))
+                                             settings.proxy_backend_roles_header) if settings.proxy_trusted else ())
     with shared_metrics():
         from flowstatus.app import create_app
 

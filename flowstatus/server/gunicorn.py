@@ -114,8 +114,9 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             # several flowstatus servers on one host would fight over it.
             "control_socket_disable": True,
             "child_exit": _mark_worker_dead,
-            "pre_request": marking_repeated(opts.watched_headers),
         }
+        if opts.watched_headers:  # otherwise gunicorn's own hook: no pass over every request's headers
+            settings["pre_request"] = marking_repeated(opts.watched_headers)
         if self._on_ready is not None:
             ready = self._on_ready
             settings["when_ready"] = lambda server: ready()
