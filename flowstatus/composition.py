@@ -8,6 +8,8 @@ same way wherever it is used.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -51,6 +53,8 @@ class Components:
         templates: TemplateStore | None = None,
     ) -> None:
         self.settings = settings
+        self._waiters = {"status": 0, "steps": 0}  # each watcher's last reported count, for one gauge
+        self._waiters_lock = threading.Lock()
         given = {"repository": repository, "search": search, "step_store": step_store, "templates": templates}
         self.__dict__.update({name: value for name, value in given.items() if value is not None})
 
@@ -101,12 +105,22 @@ class Components:
             self.repository,
             interval=self.settings.long_poll_interval,
             max_waiters=self.settings.long_poll_max_waiters,
-            on_waiters=self._count_waiters,
+            on_waiters=self._counting_waiters("status"),
         )
 
-    def _count_waiters(self, _: int) -> None:
-        """The long-poll gauge counts the waiters of both watchers (status and steps)."""
-        metrics.LONG_POLL_WAITERS.set(self.watcher.waiting + self.steps_watcher.waiting)
+    def _counting_waiters(self, watcher: str) -> Callable[[int], None]:
+        """The ``on_waiters`` of ``watcher``: the long-poll gauge counts the waiters of both watchers.
+
+        Each watcher reports its own count; the sum is taken and set under one
+        lock, so a report never overwrites a newer total with an older one.
+        """
+
+        def report(count: int) -> None:
+            with self._waiters_lock:
+                self._waiters[watcher] = count
+                metrics.LONG_POLL_WAITERS.set(sum(self._waiters.values()))
+
+        return report
 
     @cached_property
     def status_reads(self) -> StatusReads:
@@ -141,7 +155,7 @@ class Components:
             ProbeReader(self.repository, self.step_store),
             interval=self.settings.long_poll_interval,
             max_waiters=self.settings.long_poll_max_waiters,
-            on_waiters=self._count_waiters,
+            on_waiters=self._counting_waiters("steps"),
         )
 
     @cached_property
