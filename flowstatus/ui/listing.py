@@ -145,12 +145,27 @@ class Row:
         return first[:ERROR_PREVIEW].rstrip() + "…"
 
 
-def row(hit: Mapping[str, Any]) -> Row:
-    """The row for one search hit."""
-    workflow_id = str(hit.get("_id", ""))
-    try:
-        state = load_state(hit.get("_source") or {})
-    except ValidationError:
+Hit = tuple[str, WorkflowState | None]  # a search hit: its id, its state (None: not in the plugin's format)
+
+
+def loaded(response: Mapping[str, Any]) -> list[Hit]:
+    """Each hit of a search response, in its order: its id and its state (``None``: not in the plugin's format).
+
+    A page loads each document once and builds its rows and step timelines from this.
+    """
+    out: list[Hit] = []
+    for hit in response.get("hits", {}).get("hits", []):
+        try:
+            state: WorkflowState | None = load_state(hit.get("_source") or {})
+        except ValidationError:
+            state = None
+        out.append((str(hit.get("_id", "")), state))
+    return out
+
+
+def row(workflow_id: str, state: WorkflowState | None) -> Row:
+    """The row for one loaded hit."""
+    if state is None:
         return Row(workflow_id, readable=False)
     return Row(
         workflow_id=workflow_id,
@@ -165,22 +180,14 @@ def row(hit: Mapping[str, Any]) -> Row:
     )
 
 
-def states_of(response: Mapping[str, Any], state: str | None = None) -> dict[str, WorkflowState]:
-    """The workflows of a search response that load (only those in ``state``, if given), by id."""
-    found = {}
-    for hit in response.get("hits", {}).get("hits", []):
-        try:
-            loaded = load_state(hit.get("_source") or {})
-        except ValidationError:
-            continue
-        if state is None or loaded.state == state:
-            found[str(hit.get("_id", ""))] = loaded
-    return found
+def states_of(hits: list[Hit], state: str | None = None) -> dict[str, WorkflowState]:
+    """The loaded hits in the plugin's format (only those in ``state``, if given), by id."""
+    return {workflow_id: s for workflow_id, s in hits if s is not None and (state is None or s.state == state)}
 
 
-def rows(response: Mapping[str, Any]) -> list[Row]:
-    """The rows of a search response, in its order."""
-    return [row(hit) for hit in response.get("hits", {}).get("hits", [])]
+def rows(hits: list[Hit]) -> list[Row]:
+    """The rows of the loaded hits, in their order."""
+    return [row(workflow_id, state) for workflow_id, state in hits]
 
 
 def total(response: Mapping[str, Any]) -> int:

@@ -31,6 +31,7 @@ from flowstatus.ui.listing import (
     STATES,
     PageArgumentError,
     detail_body,
+    loaded,
     parse_list_request,
     rows,
     state_counts,
@@ -99,12 +100,13 @@ def workflow_list() -> Response:
     except SearchIndexMissing:
         response = {}
     counts = state_counts(response)
-    running = _steps(states_of(response, State.PROVISIONING.value))
+    hits = loaded(response)
+    running = _steps(states_of(hits, State.PROVISIONING.value))
     return _page(
         "workflows.html",
         running=running,
         listing=listing,
-        rows=rows(response),
+        rows=rows(hits),
         total=total(response),
         counts=counts,
         all_count=visible(response),
@@ -128,12 +130,13 @@ def workflow_detail(workflow_id: str) -> Response:
         response = _search(detail_body(workflow_id), current_caller())
     except SearchIndexMissing:
         response = {}
-    found = rows(response)
+    hits = loaded(response)
+    found = rows(hits)
     if not found:
         return _page("error.html", 404, status=404, message=f"No workflow {workflow_id!r} is visible to you.")
     workflow = found[0]
     now = time.time_ns() // 1_000_000
-    every = _steps(states_of(response))
+    every = _steps(states_of(hits))
     steps = every.get(workflow_id) if every else None
     return _page("workflow.html", now_ms=now, workflow=workflow, refresh=workflow.state == State.PROVISIONING.value,
                  steps=steps, steps_unavailable=every is None, timeline=timeline(steps, now) if steps else None)

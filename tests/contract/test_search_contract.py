@@ -20,7 +20,7 @@ from flowstatus.repository.memory import in_memory_store
 from flowstatus.repository.port import StateRepository, StateSearch
 from flowstatus.services.scoped_search import ScopedSearch
 from flowstatus.settings import Settings
-from flowstatus.ui.listing import ListRequest, detail_body, rows, state_counts, total, visible
+from flowstatus.ui.listing import ListRequest, detail_body, loaded, rows, state_counts, total, visible
 
 ALICE = User("alice", ("team-a",), ("flow_framework_read_access",))
 BOB = User("bob", ("team-b",), ("flow_framework_read_access",))
@@ -143,7 +143,7 @@ def test_one_workflow_by_id_with_its_versions(seeded: Store) -> None:
     (hit,) = response["hits"]["hits"]
     assert hit["_source"] == DOCS["a-run"]
     assert hit["_version"] == 2 and hit["_primary_term"] == 1 and isinstance(hit["_seq_no"], int)
-    (row,) = rows(response)
+    (row,) = rows(loaded(response))
     assert (row.workflow_id, row.state, row.start, row.resources[0].resource_id) == ("a-run", "PROVISIONING", 3000, "idx-1")
 
 
