@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +35,7 @@ from bench.rawhttp import OpenSearchHttp
 from bench.report import Section
 from bench.seed import read_docs, seed
 from bench.server import FlowstatusServer
+from bench.state_index import drop, init_index
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = 1000
@@ -101,11 +101,7 @@ def measure(url: str, say: Callable[[str], None]) -> list[dict[str, Any]]:
     client = OpenSearchHttp(url)
     index = f".flowstatus-bench-servers-{secrets.token_hex(4)}"
     os_pid = listening_pid(int(url.rsplit(":", 1)[1].split("/")[0]))
-    init = subprocess.run([sys.executable, "-m", "flowstatus", "init-index"], capture_output=True, text=True,
-                          env={"PATH": "", "OPENSEARCH_URL": url, "FLOWSTATUS_STATE_INDEX": index}, cwd=ROOT,
-                          check=False, timeout=120)
-    if init.returncode != 0:
-        raise RuntimeError(f"flowstatus init-index failed: {init.stderr}")
+    init_index(url, index)
     rows: dict[str, dict[str, Any]] = {}
     try:
         seed(client, index, read_docs(0, WORKFLOWS))
@@ -124,8 +120,7 @@ def measure(url: str, say: Callable[[str], None]) -> list[dict[str, Any]]:
                             connections=CONNECTIONS, duration=1)  # warm-up
                     rows[name]["passes"].append(_pass(tool, server, os_pid))
     finally:
-        for name in (index, f"{index}-flowstatus-steps"):
-            client.request("DELETE", f"/{name}")
+        drop(client, index)
         client.close()
     return [summarize(row) for row in rows.values()]
 

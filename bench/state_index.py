@@ -22,6 +22,7 @@ from typing import Any
 from bench.rawhttp import OpenSearchHttp
 from bench.seed import read_docs, read_id, seed
 from bench.server import flowstatus_command
+from flowstatus.repository.opensearch_steps import steps_index
 
 STATE_INDEX = ".plugins-flow-framework-state"
 
@@ -32,6 +33,22 @@ def merges_running(stats: Any) -> int:
         return int(stats["_all"]["total"]["merges"]["current"])
     except (KeyError, TypeError, ValueError):
         return 0
+
+
+def init_index(opensearch_url: str, index: str) -> str:
+    """``flowstatus init-index`` for ``index`` (and its step history), with this environment's credentials; its line."""
+    env = {**os.environ, "OPENSEARCH_URL": opensearch_url, "FLOWSTATUS_STATE_INDEX": index}
+    done = subprocess.run([*flowstatus_command(), "init-index"], env=env, capture_output=True, text=True,
+                          check=False, timeout=180)
+    if done.returncode != 0:
+        raise RuntimeError(f"flowstatus init-index failed: {done.stderr[-2000:]}")
+    return done.stdout.strip()
+
+
+def drop(client: OpenSearchHttp, index: str) -> None:
+    """Delete ``index`` and the step-history index init-index made beside it."""
+    for name in (index, steps_index(index)):
+        client.request("DELETE", f"/{name}")
 
 
 class StateIndex:
@@ -51,13 +68,9 @@ class StateIndex:
         if status == 200:
             self.say(f"{self.name} exists: the bench adds its documents and deletes only those at the end")
             return
-        env = {**os.environ, "OPENSEARCH_URL": opensearch_url, "FLOWSTATUS_STATE_INDEX": self.name}
-        done = subprocess.run([*flowstatus_command(), "init-index"], env=env, capture_output=True, text=True,
-                              check=False, timeout=180)
-        if done.returncode != 0:
-            raise RuntimeError(f"flowstatus init-index failed: {done.stderr[-2000:]}")
+        line = init_index(opensearch_url, self.name)
         self.created = True
-        self.say(f"flowstatus init-index: {done.stdout.strip()}")
+        self.say(f"flowstatus init-index: {line}")
 
     def count(self) -> int | None:
         _, body = self.client.request("GET", f"/{self.name}/_count")
@@ -119,8 +132,8 @@ class StateIndex:
     def clean_up(self) -> None:
         """Delete the index if the bench created it, else the documents it wrote (by id, ``_bulk``)."""
         if self.created:
-            self.client.request("DELETE", f"/{self.name}")
-            self.say(f"deleted {self.name}")
+            drop(self.client, self.name)
+            self.say(f"deleted {self.name} and its step history")
             return
         ids = self.written_ids()
         for start in range(0, len(ids), 5000):

@@ -38,6 +38,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `bench` and `flowstatus` 
 
 from bench.rawhttp import OpenSearchHttp
 from bench.report import Section
+from bench.state_index import drop, init_index
 
 PREFIX = ".flowstatus-bench-steps-"
 
@@ -107,10 +108,7 @@ def observer_row(url: str, workflows: int, *, processes: int = 2, seconds: float
     """The observer's cost with ``workflows`` PROVISIONING and ``processes`` processes competing for the lease."""
     client = OpenSearchHttp(url)
     index = f"{PREFIX}{secrets.token_hex(4)}"
-    init = subprocess.run([sys.executable, "-m", "flowstatus", "init-index"], capture_output=True, text=True,
-                          env={"PATH": "", "OPENSEARCH_URL": url, "FLOWSTATUS_STATE_INDEX": index}, cwd=ROOT,
-                          check=False, timeout=120)
-    assert init.returncode == 0, init.stderr
+    init_index(url, index)
     stop = threading.Event()
     appended: list[int] = []
     driver = threading.Thread(target=lambda: appended.append(_drive(client, index, workflows, step_seconds, stop)))
@@ -122,8 +120,7 @@ def observer_row(url: str, workflows: int, *, processes: int = 2, seconds: float
     finally:
         stop.set()
         driver.join()
-        for name in (index, f"{index}-flowstatus-steps"):
-            client.request("DELETE", f"/{name}")
+        drop(client, index)
         client.close()
     for report in reports:
         report["requests_per_s"] = sum(report["calls"].values()) / report["seconds"]
