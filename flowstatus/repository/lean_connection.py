@@ -8,9 +8,8 @@ about 180 µs of CPU per call against about 50 µs here, measured on a 2-core
 machine.  Status reads are the hot path, so that difference is a large part
 of what a read costs (see docs/benchmarks.md).
 
-Behaviour kept from opensearch-py's urllib3 connection: TLS with the same
-options (a given ``ssl_context``, or a CA bundle, client certificate and
-``verify_certs``), HTTP Basic
+Behaviour kept from opensearch-py's urllib3 connection: TLS through the
+given ``ssl_context`` (built by :func:`~flowstatus.repository.opensearch_credentials.tls_context`), HTTP Basic
 credentials, the same exceptions (``ConnectionError``, ``ConnectionTimeout``,
 ``SSLError``, ``TransportError`` subclasses by status), ``ignore``, and
 warnings from ``Warning`` headers.  A request on a kept-alive socket that the
@@ -96,10 +95,6 @@ class LeanConnection(Connection):  # type: ignore[misc]
         port: int | None = None,
         http_auth: Any = None,
         use_ssl: bool = False,
-        verify_certs: bool = True,
-        ca_certs: str | None = None,
-        client_cert: str | None = None,
-        client_key: str | None = None,
         pool_maxsize: int | None = None,
         headers: dict[str, str] | None = None,
         ssl_context: ssl.SSLContext | None = None,
@@ -110,9 +105,11 @@ class LeanConnection(Connection):  # type: ignore[misc]
             pair = ":".join(http_auth) if isinstance(http_auth, (tuple, list)) else str(http_auth)
             self.headers["authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
         self.headers["connection"] = "keep-alive"
-        self._context: ssl.SSLContext | None = None
-        if self.use_ssl:
-            self._context = ssl_context or _ssl_context(verify_certs, ca_certs, client_cert, client_key)
+        if self.use_ssl and ssl_context is None:
+            # One place builds TLS for OpenSearch (trust, client certificate, checks):
+            # flowstatus.repository.opensearch_credentials.tls_context, which build_client passes.
+            raise ValueError("an https node needs the ssl_context of opensearch_credentials.tls_context")
+        self._context = ssl_context if self.use_ssl else None
         self._idle: list[socket.socket] = []
         self._max_idle = pool_maxsize or 10
         self._lock = threading.Lock()
@@ -255,13 +252,3 @@ def _close_all(sockets: list[socket.socket]) -> None:
 def _is_read(method: str, url: str) -> bool:
     return method in ("GET", "HEAD") or (method == "POST" and url.endswith(READ_SUFFIXES))
 
-
-def _ssl_context(verify: bool, ca_certs: str | None, client_cert: str | None, client_key: str | None) -> ssl.SSLContext:
-    """The TLS context opensearch-py's urllib3 connection would build for the same options."""
-    context = ssl.create_default_context(cafile=ca_certs)
-    if not verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    if client_cert:
-        context.load_cert_chain(client_cert, client_key)
-    return context
