@@ -11,10 +11,15 @@ import http.client
 import socket
 import threading
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Self
+
+REFUSAL = (b'{"error":{"root_cause":[{"type":"security_exception","reason":"no permissions for '
+           b'[indices:data/read/get] and User [name=flowstatus]"}],"type":"security_exception","reason":'
+           b'"no permissions for [indices:data/read/get] and User [name=flowstatus]"},"status":403}')
 
 
 @dataclass(frozen=True)
@@ -27,8 +32,10 @@ class Seen:
 class RecordingProxy:
     """Forwards to ``target`` (an OpenSearch URL) from a free loopback port; a context manager."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, refuse: Callable[[str, str], bool] = lambda method, path: False) -> None:
+        """``refuse(method, path)``: answer that request 403 ``security_exception`` as the security plugin would."""
         self.target = urllib.parse.urlsplit(target)
+        self.refuse = refuse
         self.seen: list[Seen] = []
         self.port = 0
         self._server: ThreadingHTTPServer | None = None
@@ -92,6 +99,9 @@ class RecordingProxy:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 proxy.seen.append(Seen(self.command, self.path, headers))
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if proxy.refuse(self.command, self.path):
+                    self._answer(403, REFUSAL)
+                    return
                 target = proxy.target
                 upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
                 upstream.request(self.command, self.path, body=body or None, headers=dict(self.headers))
@@ -105,6 +115,14 @@ class RecordingProxy:
                 self.end_headers()
                 self.wfile.write(data)
                 upstream.close()
+
+            def _answer(self, status: int, data: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
 
             do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _forward
 

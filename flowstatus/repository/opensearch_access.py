@@ -85,6 +85,7 @@ BARRED = "no permissions for []"
 # A HEAD answer has no body: a 403 to it does not say what was refused.
 HEADLESS = "403 to a HEAD request, without a reason"
 RECHECK_SECONDS = 60.0
+PROBLEM_RECHECK_SECONDS = 1.0
 
 
 def _barred(said: str) -> bool:
@@ -109,19 +110,24 @@ class StateIndexAccess:
     ``companions`` are probed too, as far as they exist: a read of each, a
     conditional write through each write alias.  :meth:`problem` answers what is missing; a pass is
     remembered for ``recheck_after`` seconds, a problem never, so a grant
-    shows at once.
+    shows at once.  The read path (:meth:`ensure_visible`) reuses a problem
+    for ``problem_recheck_after`` seconds: otherwise, while any problem lasts,
+    every read of an id that does not exist would cost a whole probe.
     """
 
     def __init__(self, client: OpenSearch, index: str, write_alias: str, *,
                  companions: tuple[Companion, ...] = (),
-                 recheck_after: float = RECHECK_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+                 recheck_after: float = RECHECK_SECONDS, problem_recheck_after: float = PROBLEM_RECHECK_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.index = index
         self.write_alias = write_alias
         self.companions = {companion.group: companion for companion in companions}
         self.recheck_after = recheck_after
+        self.problem_recheck_after = problem_recheck_after
         self.clock = clock
         self._passed_at: float | None = None
+        self._problem: tuple[float, str] | None = None  # the last problem found, and when
         self._hidden = False
 
     def problem(self) -> str | None:
@@ -139,13 +145,19 @@ class StateIndexAccess:
         except StoreAccessRefused as exc:  # 401: every probe would say the same
             problem = str(exc)
         self._passed_at = now if problem is None else None
+        self._problem = None if problem is None else (now, problem)
         return problem
 
     def ensure_visible(self) -> None:
         """Raise :class:`~flowstatus.repository.errors.StoreAccessRefused` when OpenSearch hides the
         index's documents from flowstatus's user, so that what a read did not find is not reported
-        missing.  Costs nothing while a pass is remembered (see :meth:`problem`)."""
-        problem = self.problem()
+        missing.  Costs nothing while a pass is remembered (see :meth:`problem`), and at most one probe
+        per ``problem_recheck_after`` seconds while a problem lasts."""
+        last = self._problem
+        if last is not None and self.clock() - last[0] < self.problem_recheck_after:
+            problem: str | None = last[1]
+        else:
+            problem = self.problem()
         if problem is not None and self._hidden:
             raise StoreAccessRefused(problem)
 

@@ -1,0 +1,28 @@
+"""What flowstatus asks OpenSearch to learn its access, counted through a proxy in front of a real node."""
+
+from __future__ import annotations
+
+import time
+
+from flowstatus.app import create_app
+from flowstatus.settings import Settings
+from tests.conftest import new_id
+from tests.recording_proxy import RecordingProxy
+
+STATUS = "/_plugins/_flow_framework/workflow/{}/_status"
+
+
+def test_reads_of_missing_ids_probe_access_at_most_once_a_second_while_something_is_refused(
+        opensearch_url: str, shared_index: str) -> None:
+    """A caller asking for ids that do not exist cannot make each read cost OpenSearch a whole access probe."""
+    templates = f"{shared_index}-templates-refused"
+    with RecordingProxy(opensearch_url, refuse=lambda method, path: path.startswith(f"/{templates}/")) as proxy:
+        settings = Settings(opensearch_hosts=(proxy.url,), state_index=shared_index, templates_index=templates,
+                            request_timeout=10)
+        client = create_app(settings).test_client()
+        started = time.monotonic()
+        for _ in range(20):
+            assert client.get(STATUS.format(new_id())).status_code == 404  # refused templates hide nothing
+        elapsed = time.monotonic() - started
+        probes = [seen for seen in proxy.seen if seen.path.startswith(f"/{templates}/")]
+    assert 1 <= len(probes) <= elapsed + 2, (len(probes), elapsed)
