@@ -146,7 +146,8 @@ class Components:
     @cached_property
     def step_recorder(self) -> StepRecorder:
         return StepRecorder(self.repository, self.step_store, policy=self.policy,
-                            backoff=Backoff(retries=self.settings.conflict_retries))
+                            backoff=Backoff(retries=self.settings.conflict_retries),
+                            on_retry=metrics.CONFLICT_RETRIES.inc)
 
     @cached_property
     def steps_watcher(self) -> StatusWatcher[Probe]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from flowstatus.repository import (
 )
 from flowstatus.repository.errors import CorruptDocument, StoreUnavailable
 from flowstatus.repository.rounds import Rounds
-from flowstatus.services.step_events import StepRecorder, in_phases, read_states
+from flowstatus.services.step_events import Backoff, StepRecorder, in_phases, positions, read_states
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +122,7 @@ class StatusIndexer:
         self.repository = repository
         self.steps = steps
         self.retries = retries
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
+        self.backoff = Backoff(retries, backoff_base, backoff_cap)
         self.clock = clock
         # Looked up at each call, not bound here: this module is imported before
         # `flowstatus serve` patches with gevent, and a bound time.sleep would
@@ -197,9 +195,7 @@ class StatusIndexer:
     def _apply_round(self, events: Sequence[Event], callers: Sequence[Caller]) -> list[EventResult]:
         now = self.clock()
         results: list[EventResult | None] = [None] * len(events)
-        by_workflow: dict[str, list[int]] = {}
-        for i, event in enumerate(events):
-            by_workflow.setdefault(event.workflow_id, []).append(i)
+        by_workflow = positions(events)
         pending = list(by_workflow)
         attempt = 0
         while pending:
@@ -218,7 +214,7 @@ class StatusIndexer:
                 break
             if self.on_retry:
                 self.on_retry(len(conflicted))
-            self.sleep(random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt)))
+            self.sleep(self.backoff.delay(attempt))
             attempt += 1
             pending = conflicted
         assert all(r is not None for r in results), "every event gets a result"

@@ -61,12 +61,12 @@ def in_phases(events: Sequence[Event], states: Apply, steps: Apply) -> list[Even
     return results  # type: ignore[return-value]
 
 
-def _positions(events: Sequence[Event]) -> dict[str, list[int]]:
+def positions(events: Sequence[Event]) -> dict[str, list[int]]:
     """Where each workflow's events are in ``events``, in order."""
-    positions: defaultdict[str, list[int]] = defaultdict(list)
+    found: defaultdict[str, list[int]] = defaultdict(list)
     for i, event in enumerate(events):
-        positions[event.workflow_id].append(i)
-    return positions
+        found[event.workflow_id].append(i)
+    return found
 
 
 def read_states(states: StateRepository, workflow_ids: list[str]) -> dict[str, Lookup]:
@@ -94,13 +94,16 @@ class StepRecorder:
     """Applies step events to the companion index ``steps``, reading states from ``states``.
 
     ``policy`` holds the plugin's access rules, as for state events;
-    ``backoff`` paces the retries after a conflict.
+    ``backoff`` paces the retries after a conflict; ``on_retry`` is called
+    once per conflicting workflow per retry (for metrics), as the indexer's.
     """
 
     def __init__(self, states: StateRepository, steps: StepStore, *, policy: AccessPolicy = OPEN,
                  backoff: Backoff = Backoff(), clock: Callable[[], int] | None = None,
-                 sleep: Callable[[float], None] | None = None) -> None:
+                 sleep: Callable[[float], None] | None = None,
+                 on_retry: Callable[[int], None] | None = None) -> None:
         self.states, self.steps, self.policy, self.backoff = states, steps, policy, backoff
+        self.on_retry = on_retry
         self.clock = clock or (lambda: time.time_ns() // 1_000_000)
         self.sleep = sleep or (lambda seconds: time.sleep(seconds))  # looked up per call: gevent patches it later
 
@@ -111,7 +114,7 @@ class StepRecorder:
         raises :class:`~flowstatus.repository.errors.StoreUnavailable` when
         OpenSearch cannot be reached at all (re-sending the batch is then safe).
         """
-        by_workflow = _positions(events)
+        by_workflow = positions(events)
         results: list[EventResult | None] = [None] * len(events)
         now, pending, retries = self.clock(), list(by_workflow), self.backoff.retries
         for attempt in range(retries + 1):
@@ -119,6 +122,8 @@ class StepRecorder:
             if not pending:
                 break
             if attempt < retries:
+                if self.on_retry:
+                    self.on_retry(len(pending))
                 self.sleep(self.backoff.delay(attempt))
         for workflow_id in pending:  # still conflicting after every retry
             for i in by_workflow[workflow_id]:

@@ -13,6 +13,9 @@ from flowstatus.domain.model import User
 from flowstatus.domain.outcomes import EventResult, Rejection, Result
 from flowstatus.repository.memory import InMemoryStateRepository
 from flowstatus.repository.memory_steps import InMemoryStepStore
+from flowstatus.repository.port import WriteResult
+from flowstatus.repository.step_port import PutRecords
+from flowstatus.schemas.steps import dump_records
 from flowstatus.services.indexer import StatusIndexer
 from flowstatus.services.step_events import Backoff, StepRecorder, in_phases
 
@@ -127,3 +130,24 @@ def test_phases_keep_each_workflows_order_in_as_few_batches_as_its_switches_allo
         ("states", ["b:provision_completed"]), ("steps", ["a:step_started"]),
         ("states", ["a:provision_completed"]),
     ]
+
+
+class RacedSteps(InMemoryStepStore):
+    """Another writer changes the step records between the recorder's read and its first write."""
+
+    raced = False
+
+    def write_many(self, puts: Sequence[PutRecords]) -> list[WriteResult]:
+        if puts and not self.raced:
+            self.raced = True
+            self.put_raw(puts[0].records.workflow_id, dump_records(puts[0].records))
+        return super().write_many(puts)
+
+
+def test_a_step_conflict_is_retried_and_counted_as_a_state_conflict_is() -> None:
+    states, steps = InMemoryStateRepository(), RacedSteps()
+    retried: list[int] = []
+    recorder = StepRecorder(states, steps, backoff=Backoff(retries=3, base=0.0, cap=0.0), on_retry=retried.append)
+    StatusIndexer(states).apply(started())
+    (result,) = recorder.apply([step(EventKind.STEP_STARTED)])
+    assert result.ok and retried == [1]
