@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flowstatus.domain.model import ResourceCreated, User, WorkflowState
-from flowstatus.schemas.state import RESOURCE_KEYS, SHORT_KEYS, STATE_KEYS, USER_SHAPES, load_state
+from flowstatus.schemas.state import SHORT_KEYS, STATE_KEYS, in_shape, load_state, resource_entry, shape_of
 
 _STRINGS = ("workflow_id", "error", "state", "provisioning_progress", "tenant_id")
 _TIMES = ("provision_start_time", "provision_end_time")
@@ -49,8 +49,7 @@ def _user(value: Any) -> User | None:
         if tenant is not None and type(tenant) is not str:
             return None
         tenants[key] = tenant
-    known = tuple(k for k in value if k in _USER_FIELDS)
-    return User(value["name"], **lists, **tenants, shape=known if known in USER_SHAPES else None)  # type: ignore[arg-type]
+    return User(value["name"], **lists, **tenants, shape=shape_of(value, _USER_FIELDS))  # type: ignore[arg-type]
 
 
 def _resources(value: Any) -> tuple[ResourceCreated, ...] | None:
@@ -127,7 +126,7 @@ def _rendered_user(user: User) -> dict[str, Any]:
         "user_requested_tenant_access": user.user_requested_tenant_access,
         "custom_attribute_names": list(user.custom_attribute_names),
     }
-    return {key: values[key] for key in user.shape or USER_SHAPES[0]}
+    return in_shape(values, user)
 
 
 def render_status_fast(state: WorkflowState, *, full: bool) -> dict[str, Any]:
@@ -140,12 +139,7 @@ def render_status_fast(state: WorkflowState, *, full: bool) -> dict[str, Any]:
         if value is None or value == () or value == {}:
             continue
         if key == "resources_created":
-            value = [{"workflow_step_name": r.workflow_step_name, "workflow_step_id": r.workflow_step_id,
-                      "resource_type": r.resource_type, "resource_id": r.resource_id, r.resource_type: r.resource_id}
-                     if r.resource_type not in RESOURCE_KEYS else
-                     {"workflow_step_name": r.workflow_step_name, "workflow_step_id": r.workflow_step_id,
-                      "resource_type": r.resource_type, "resource_id": r.resource_id}
-                     for r in value]
+            value = [resource_entry(r, type_keys=True) for r in value]
         elif key == "user":
             value = _rendered_user(value)
         elif key == "all_shared_principals":

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Container, Iterable, Mapping
 from typing import Any
 
 from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, post_dump, post_load
@@ -125,18 +125,20 @@ class Resources(fields.Field):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> list[dict[str, str]] | None:
         if value is None:
             return None
-        out = []
-        for r in value:
-            entry = {
-                "workflow_step_name": r.workflow_step_name,
-                "workflow_step_id": r.workflow_step_id,
-                "resource_type": r.resource_type,
-                "resource_id": r.resource_id,
-            }
-            if self.type_keys and r.resource_type not in entry:
-                entry[r.resource_type] = r.resource_id
-            out.append(entry)
-        return out
+        return [resource_entry(r, type_keys=self.type_keys) for r in value]
+
+
+def resource_entry(r: ResourceCreated, *, type_keys: bool) -> dict[str, str]:
+    """One ``resources_created`` entry as stored (``type_keys``: as rendered, with ``"<type>": "<id>"``)."""
+    entry = {
+        "workflow_step_name": r.workflow_step_name,
+        "workflow_step_id": r.workflow_step_id,
+        "resource_type": r.resource_type,
+        "resource_id": r.resource_id,
+    }
+    if type_keys and r.resource_type not in entry:
+        entry[r.resource_type] = r.resource_id
+    return entry
 
 
 # The complete ``user`` objects plugins write (common-utils ``User.toXContent``), newest first.
@@ -152,6 +154,17 @@ USER_SHAPES = (
 )
 # The first release writing each shape of USER_SHAPES, in the same order.
 USER_SHAPES_SINCE = ((3, 3), (3, 2), (2, 12))
+
+
+def shape_of(keys: Iterable[str], known: Container[str]) -> tuple[str, ...] | None:
+    """The shape of a stored ``user`` with ``keys``: its ``known`` keys in order, if they are a plugin's shape."""
+    found = tuple(k for k in keys if k in known)
+    return found if found in USER_SHAPES else None
+
+
+def in_shape(values: Mapping[str, Any], user: User) -> dict[str, Any]:
+    """``values`` of ``user``'s keys in the shape it was read in (a plugin version's), else the newest shape."""
+    return {key: values[key] for key in user.shape or USER_SHAPES[0]}
 
 
 def user_shape(generation: Generation) -> tuple[str, ...]:
@@ -193,13 +206,12 @@ class UserSchema(Schema):
     @post_load(pass_original=True)
     def _make(self, data: dict[str, Any], original: Mapping[str, Any], **kwargs: Any) -> User:
         lists = ("backend_roles", "roles", "custom_attribute_names")
-        known = tuple(k for k in original if k in self.fields)
-        shape = known if known in USER_SHAPES else None
+        shape = shape_of(original, self.fields)
         return User(**{k: tuple(v or ()) if k in lists else v for k, v in data.items()}, shape=shape)  # type: ignore[arg-type]
 
     @post_dump(pass_original=True)
     def _in_shape(self, data: dict[str, Any], original: User, **kwargs: Any) -> dict[str, Any]:
-        return {key: data[key] for key in original.shape or USER_SHAPES[0]}
+        return in_shape(data, original)
 
 
 def _user_output_value(value: Any) -> None:
