@@ -22,6 +22,7 @@ from flowstatus.api.errors import (
     StateIndexMissing,
 )
 from flowstatus.api.errors import MethodNotAllowed as OpenSearchMethodNotAllowed
+from flowstatus.api.methods import IMPLIED
 from flowstatus.api.response import json_response
 from flowstatus.domain.search_scope import MissingTenant, SearchRefused
 from flowstatus.repository.errors import (
@@ -52,7 +53,7 @@ def _not_found(exc: NotFound) -> Response:
 
 
 def _method_not_allowed(exc: MethodNotAllowed) -> Response:
-    allowed = sorted(m for m in (exc.valid_methods or ()) if m not in ("HEAD", "OPTIONS"))
+    allowed = sorted(m for m in (exc.valid_methods or ()) if m not in IMPLIED)
     uri = request.full_path if request.query_string else request.path
     return _api_error(OpenSearchMethodNotAllowed(uri, request.method, allowed))
 

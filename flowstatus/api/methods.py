@@ -28,6 +28,8 @@ def route_methods() -> list[str] | None:
 
 def _answer_as_opensearch() -> Response | None:
     """OPTIONS: 200 and ``Allow``; a method the route does not register: raise the 405."""
+    if request.method not in IMPLIED:
+        return None  # a matched route registers any other method it was reached by
     methods = route_methods()
     if methods is None or request.method in methods:
         return None
