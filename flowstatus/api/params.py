@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -110,6 +110,9 @@ def check_workflow_id(workflow_id: str) -> str:
     return workflow_id
 
 
+_WHOLE = re.compile(r"[0-9]+")
+_DOUBLE = re.compile(r"[0-9]*\.?[0-9]+(e[+-]?[0-9]+)?|[0-9]+\.")
+_LONG_MAX = 2**63 - 1
 _TIME_UNITS = {"nanos": 1e-9, "micros": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
@@ -126,12 +129,12 @@ def parse_time_value(value: str, name: str) -> float | None:
     for unit in sorted(_TIME_UNITS, key=len, reverse=True):
         number = text[: -len(unit)].strip()
         if text.endswith(unit) and number:
-            try:
-                seconds = float(number) * _TIME_UNITS[unit]
-            except ValueError:
-                break
-            if seconds >= 0 and math.isfinite(seconds):
-                return seconds
+            # A whole number of units, as OpenSearch's parser reads a Java long: no fraction,
+            # exponent, underscore or sign; one it would read as a double is "fractional" there.
+            if _WHOLE.fullmatch(number) and int(number) <= _LONG_MAX:
+                return int(number) * _TIME_UNITS[unit]
+            if _DOUBLE.fullmatch(number):
+                raise IllegalArgument(f"failed to parse [{value}], fractional time values are not supported")
             break
     raise IllegalArgument(
         f"failed to parse setting [{name}] with value [{value}] as a time value: unit is missing or unrecognized"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+import urllib.parse
 from typing import Any
 
 import pytest
@@ -213,3 +214,20 @@ def test_bad_wait_values_are_opensearchs_400(value: str, client: FlaskClient, in
         f"failed to parse setting [wait_for_completion_timeout] with value [{value}] as a time value: "
         "unit is missing or unrecognized"
     )
+
+
+@pytest.mark.parametrize("value", ["1.5s", "1e3ms", ".5m", "99999999999999999999s"])
+def test_a_wait_opensearch_would_read_as_fractional_is_its_400(value: str, client: FlaskClient,
+                                                              indexer: StatusIndexer) -> None:
+    """OpenSearch reads a time value's number as a whole long; anything else that is a number is "fractional"."""
+    wid = provisioning(indexer)
+    response = client.get(STATUS.format(wid) + f"?wait_for_completion_timeout={value}")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["reason"] == f"failed to parse [{value}], fractional time values are not supported"
+
+
+@pytest.mark.parametrize("value", ["1_0s", "0x10s", "5 s s", "nans", "infs"])
+def test_other_spellings_of_a_number_are_refused(value: str, client: FlaskClient, indexer: StatusIndexer) -> None:
+    wid = provisioning(indexer)
+    response = client.get(STATUS.format(wid) + "?" + urllib.parse.urlencode({"wait_for_completion_timeout": value}))
+    assert response.status_code == 400
