@@ -23,7 +23,7 @@ from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
 from flowstatus.observability.logs import logging_config
-from flowstatus.server import one_send
+from flowstatus.server import error_page, one_send
 from flowstatus.server.connections import close_unread_bodies
 from flowstatus.server.repeated_headers import marking_repeated
 
@@ -130,6 +130,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         one_send.install()  # in the worker, after the fork
+        error_page.install()
         return close_unread_bodies(self._factory())
 
 

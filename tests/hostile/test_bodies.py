@@ -103,3 +103,23 @@ def test_a_body_slower_than_the_timeout_is_a_408(server: Served) -> None:
         took = time.monotonic() - started
     assert answer.status == 408, answer.body
     assert took < 6, f"a 2 s body timeout answered after {took:.1f} s"
+
+
+@pytest.mark.parametrize("head", [
+    {"Content-Length": "41", "Transfer-Encoding": "identity, chunked"},  # framing gunicorn cannot trust
+    {"Content-Length": "41, 5"},
+    {"Bad Header": "x"},  # not a header name
+])
+def test_a_request_gunicorn_cannot_read_is_refused_in_opensearchs_shape_and_applies_nothing(
+        server: Served, opensearch_url: str, head: dict[str, str]) -> None:
+    prefix = f"unread-{uuid.uuid4().hex[:8]}"
+    body = json.dumps({"event": "create", "workflow_id": f"{prefix}-0"}).encode() + b"\n"
+    raw = request("POST", BULK, {**WRITER, **NDJSON}).replace(b"\r\n\r\n", b"".join(
+        b"\r\n%s: %s" % (k.encode(), v.encode()) for k, v in head.items()) + b"\r\n\r\n") + body
+    with connect(server.url) as sock:
+        sock.sendall(raw)
+        answer = Reader(sock).answer()
+    assert answer.status == 400, answer.body
+    error = json.loads(answer.body)["error"]
+    assert error["type"] == "parse_exception" and error["root_cause"][0]["type"] == "parse_exception", error
+    assert stored(server, prefix, opensearch_url) == 0
