@@ -8,7 +8,10 @@ connections), under each candidate in turn, in interleaved passes:
 * uWSGI with gevent, and uWSGI with 16 threads, when uWSGI is installed
   (``pip install uwsgi``);
 * granian (a Rust HTTP server) with 16 blocking threads per process
-  (installed with ``make install``'s ``bench`` extra).
+  (installed with ``make install``'s ``bench`` extra);
+* granian's ASGI interface, the app on a pool of 16 threads (``bench/asgi_app.py``,
+  a2wsgi): what an event-loop front that held long polls itself would cost
+  every other request.
 
 A row whose server is not installed says so.
 
@@ -26,6 +29,7 @@ import secrets
 import shutil
 import sys
 from collections.abc import Callable
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +69,16 @@ class GranianServer(FlowstatusServer):
                     "--log-level", "warning", "--working-dir", str(ROOT), "bench.wsgi_app:app"]
 
 
+class GranianAsgiServer(FlowstatusServer):
+    """The flowstatus app on a 16-thread pool behind granian's ASGI interface (``bench/asgi_app.py``)."""
+
+    def __init__(self, granian: str, opensearch_url: str, index: str) -> None:
+        super().__init__(opensearch_url, index)
+        self.cmd = ["setpriv", "--pdeathsig", "TERM", "--", granian, "--interface", "asgi", "--host", "127.0.0.1",
+                    "--port", str(self.port), "--workers", "2", "--no-ws", "--log-level", "warning",
+                    "--working-dir", str(ROOT), "bench.asgi_app:app"]
+
+
 def _installed(program: str) -> str | None:
     return shutil.which(program, path=str(Path(sys.executable).parent)) or shutil.which(program)
 
@@ -82,6 +96,8 @@ def candidates(url: str, index: str) -> list[tuple[str, str, Callable[[], Flowst
             uwsgi, url, index, ["--threads", "16"])),
         ("granian, 16 blocking threads per process", "granian", None if granian is None else lambda: GranianServer(
             granian, url, index)),
+        ("granian ASGI, the app on 16 threads (a2wsgi)", "a2wsgi",
+         None if granian is None or find_spec("a2wsgi") is None else lambda: GranianAsgiServer(granian, url, index)),
     ]
 
 
