@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import pty
+import queue
 import re
 import select
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 
@@ -32,24 +34,68 @@ def start_watch(served: Served, wid: str, **kwargs: object) -> subprocess.Popen[
 R = {"workflow_step_name": "create_connector", "workflow_step_id": "c1", "resource_id": "conn-1"}
 
 
+class PipedWatch:
+    """``flowstatus watch`` with its output piped; the test waits for what it prints, never for a time."""
+
+    def __init__(self, served: Served, wid: str) -> None:
+        self.process = start_watch(served, wid, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.out: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def until(self, wanted: str, timeout: float = 60) -> None:
+        """Read what it prints until a line holds ``wanted``."""
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=remaining)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.out.append(line)
+            if wanted in line:
+                return
+        raise AssertionError(f"watch printed no {wanted!r}: {self.out}")
+
+    def finish(self) -> tuple[int, list[str], str]:
+        """Its exit status, every line it printed, and its stderr."""
+        try:
+            self.process.wait(timeout=60)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+        self.reader.join(timeout=10)
+        while not self.lines.empty():
+            line = self.lines.get_nowait()
+            if line is not None:
+                self.out.append(line)
+        assert self.process.stdout is not None and self.process.stderr is not None
+        with self.process.stdout, self.process.stderr:
+            return self.process.returncode, self.out, self.process.stderr.read()
+
+
 @pytest.mark.parametrize("ending, code", [("provision_completed", 0), ("provision_failed", 1)])
 def test_piped_watch_prints_each_change_and_exits_by_outcome(served: Served, ending: str, code: int) -> None:
     wid = new_id()
     ingest(served, {"event": "create", "workflow_id": wid}, {"event": "provision_started", "workflow_id": wid})
-    watcher = start_watch(served, wid, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    watcher = PipedWatch(served, wid)
     try:
-        time.sleep(1.5)
+        watcher.until("PROVISIONING")
         ingest(served, {"event": "resource_created", "workflow_id": wid, **R})
-        time.sleep(1.5)
+        watcher.until("+ create_connector")
         final = {"event": ending, "workflow_id": wid, **({"error": "boom"} if ending == "provision_failed" else {})}
         ingest(served, final)
-        out, err = watcher.communicate(timeout=60)
     finally:
-        if watcher.poll() is None:
-            watcher.kill()
-            watcher.communicate()
-    assert watcher.returncode == code, err
-    lines = out.splitlines()
+        returncode, lines, err = watcher.finish()
+    assert returncode == code, err
     assert "PROVISIONING" in lines[0] and "resources=0" in lines[0]
     assert any("+ create_connector connector_id conn-1" in line for line in lines)
     assert ("COMPLETED" if code == 0 else "FAILED") in lines[-1]
@@ -109,20 +155,18 @@ def test_piped_watch_prints_steps_as_they_start_and_end(served: Served) -> None:
     wid, t0 = new_id(), 1_700_000_000_000
     ingest(served, {"event": "create", "workflow_id": wid}, {"event": "provision_started", "workflow_id": wid},
            step("step_started", wid, "index_1", workflow_step_name="create_index", time=t0))
-    watcher = start_watch(served, wid, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    watcher = PipedWatch(served, wid)
     try:
-        time.sleep(1.5)
+        watcher.until("▶ index_1")
         ingest(served, step("step_completed", wid, "index_1", time=t0 + 1200),
                step("step_started", wid, "model_1", workflow_step_name="register_remote_model", time=t0 + 1300))
-        time.sleep(1.5)
+        watcher.until("▶ model_1")
         ingest(served, step("step_failed", wid, "model_1", error="connector refused", time=t0 + 1800),
                {"event": "provision_failed", "workflow_id": wid, "error": "model_1 failed"})
-        out, err = watcher.communicate(timeout=60)
     finally:
-        if watcher.poll() is None:
-            watcher.kill()
-            watcher.communicate()
-    assert watcher.returncode == 1, err
+        returncode, lines, err = watcher.finish()
+    assert returncode == 1, err
+    out = "\n".join(lines)
     steps = [line.strip() for line in out.splitlines() if line.strip()[:1] in "▶✓✗?–"]
     assert steps == ["▶ index_1 (create_index) started", "✓ index_1 completed in 1.2s",
                      "▶ model_1 (register_remote_model) started", "✗ model_1 failed in 0.5s: connector refused"], out
