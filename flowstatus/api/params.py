@@ -110,32 +110,50 @@ def check_workflow_id(workflow_id: str) -> str:
     return workflow_id
 
 
-_WHOLE = re.compile(r"[0-9]+")
-_DOUBLE = re.compile(r"[0-9]*\.?[0-9]+(e[+-]?[0-9]+)?|[0-9]+\.")
-_LONG_MAX = 2**63 - 1
-_TIME_UNITS = {"nanos": 1e-9, "micros": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+# How OpenSearch reads a time value (TimeValue.parseTimeValue), step by step: the suffixes in its
+# order ("m" only in lower case, on the value as given, since "M" would be months), then the number
+# before the suffix as a Java long; a number Java reads only as a double is "fractional".
+_TIME_UNITS = (("nanos", 1e-9), ("micros", 1e-6), ("ms", 1e-3), ("s", 1.0), ("m", 60.0), ("h", 3600.0),
+               ("d", 86400.0))
+_JAVA_LONG = re.compile(r"[+-]?\d+")  # Java reads any Unicode decimal digit, as Python's int() does
+_JAVA_LONG_RANGE = range(-(2**63), 2**63)
+_JAVA_DOUBLE = re.compile(
+    r"[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?[fd]?|0x([0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)p[+-]?[0-9]+[fd]?)"
+)
+_JAVA_BLANK = "".join(map(chr, range(33)))  # what Java's String.trim() removes
 
 
 def parse_time_value(value: str, name: str) -> float | None:
     """An OpenSearch time value (``30s``, ``500ms``, ``1m``) in seconds; ``-1`` means none (``None``).
 
-    Raises :class:`IllegalArgument` with OpenSearch's wording otherwise.
+    Accepts and refuses exactly what OpenSearch's parser does (``5 S``, ``+5s``
+    and ``-1s`` included), and raises :class:`IllegalArgument` with its
+    wording otherwise.
     """
-    text = value.strip().lower()
-    if text == "-1":
+    normalized = value.lower().strip(_JAVA_BLANK)
+    for unit, seconds in _TIME_UNITS:
+        if (value if unit == "m" else normalized).endswith(unit):
+            return _time_number(value, normalized[: -len(unit)].strip(_JAVA_BLANK), name, seconds)
+    if re.fullmatch(r"-0*1", normalized):
         return None
-    if text == "0":
+    if re.fullmatch(r"0+", normalized):
         return 0.0
-    for unit in sorted(_TIME_UNITS, key=len, reverse=True):
-        number = text[: -len(unit)].strip()
-        if text.endswith(unit) and number:
-            # A whole number of units, as OpenSearch's parser reads a Java long: no fraction,
-            # exponent, underscore or sign; one it would read as a double is "fractional" there.
-            if _WHOLE.fullmatch(number) and int(number) <= _LONG_MAX:
-                return int(number) * _TIME_UNITS[unit]
-            if _DOUBLE.fullmatch(number):
-                raise IllegalArgument(f"failed to parse [{value}], fractional time values are not supported")
-            break
     raise IllegalArgument(
         f"failed to parse setting [{name}] with value [{value}] as a time value: unit is missing or unrecognized"
     )
+
+
+def _time_number(value: str, number: str, name: str, unit_seconds: float) -> float | None:
+    if _JAVA_LONG.fullmatch(number) and int(number) in _JAVA_LONG_RANGE:
+        count = int(number)
+        if count == -1:
+            return None
+        if count < -1:
+            raise IllegalArgument(f"failed to parse setting [{name}] with value [{value}] as a time value: "
+                                  "negative durations are not supported")
+        return count * unit_seconds
+    # Java's double also spells "NaN" and "Infinity", in a case the lower-cased number cannot have.
+    if _JAVA_DOUBLE.fullmatch(number):
+        raise IllegalArgument(f"failed to parse [{value}], fractional time values are not supported")
+    raise IllegalArgument(f"failed to parse [{value}]")
+

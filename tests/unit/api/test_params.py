@@ -9,6 +9,7 @@ from flowstatus.api.errors import IllegalArgument, PluginError
 from flowstatus.api.params import (
     check_workflow_id,
     param_bool,
+    parse_time_value,
     reject_unrecognized,
     response_options,
 )
@@ -80,3 +81,13 @@ def test_ids_opensearch_cannot_hold_are_refused(workflow_id: str, message: str) 
 def test_ordinary_ids_pass() -> None:
     for wid in ("8xL8bowB8y25Tqfenm50", "x" * 512, "ünïcode-✓", "with space", "_status"):
         assert check_workflow_id(wid) == wid
+
+
+@pytest.mark.parametrize("value, seconds", [
+    ("5s", 5.0), ("5 S", 5.0), ("+5s", 5.0), ("500ms", 0.5), ("2m", 120.0), ("1h", 3600.0), ("1d", 86400.0),
+    ("10micros", pytest.approx(1e-5)), ("0", 0.0), ("00", 0.0), ("-0s", 0.0), ("-1", None), ("-01", None), ("-1s", None),
+    ("\u0665s", 5.0),
+])
+def test_time_values_read_as_opensearch_reads_them(value: str, seconds: float | None) -> None:
+    """How long each accepted spelling waits (``None``: no limit of its own, the server's cap)."""
+    assert parse_time_value(value, "wait") == seconds
