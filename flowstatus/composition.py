@@ -22,6 +22,7 @@ from flowstatus.repository.step_port import StepStore, TemplateStore
 from flowstatus.services.authentication import Authenticator
 from flowstatus.services.indexer import StatusIndexer
 from flowstatus.services.long_poll import StatusWatcher
+from flowstatus.services.readiness import ReadinessCheck
 from flowstatus.services.scoped_search import ScopedSearch
 from flowstatus.services.status_reads import StatusReads
 from flowstatus.services.step_events import Backoff, StepRecorder
@@ -125,6 +126,10 @@ class Components:
     @cached_property
     def status_reads(self) -> StatusReads:
         return StatusReads(self.repository, self.policy, self.watcher)
+
+    @cached_property
+    def readiness(self) -> ReadinessCheck:
+        return ReadinessCheck(self.repository)
 
     # -- steps ---------------------------------------------------------------------
 

@@ -13,10 +13,11 @@ import contextlib
 import gc
 import json
 import os
+import time
 import urllib.request
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -163,3 +164,20 @@ def put_template(client: OpenSearch, index: str, workflow_id: str, template: dic
 def new_id(prefix: str = "wf") -> str:
     """A workflow id no other test uses."""
     return f"{prefix}-{uuid.uuid4().hex[:16]}"
+
+
+def ready_soon(client: Any, within: float = 5.0) -> Any:
+    """``client``'s ``/_ready`` answer once it is 200, or its last answer after ``within`` seconds.
+
+    A process reuses a readiness verdict for a second, so a repair shows
+    there within that second, not at once.
+    """
+    return eventually(lambda: client.get("/_ready"), lambda answer: answer.status_code == 200, within)
+
+
+def eventually(ask: Callable[[], Any], done: Callable[[Any], bool], within: float) -> Any:
+    """``ask()`` again every 0.1 s until ``done`` holds for its answer or ``within`` seconds pass; the last answer."""
+    deadline = time.monotonic() + within
+    while not done(answer := ask()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return answer

@@ -9,7 +9,6 @@ from flowstatus.api.components import components
 from flowstatus.api.openapi import documented, json_content
 from flowstatus.api.response import json_response
 from flowstatus.domain.access import Permission
-from flowstatus.repository.errors import StoreAccessRefused, StoreError, StoreTLSError
 from flowstatus.schemas.responses import ReadySchema
 
 bp = Blueprint("health", __name__)
@@ -33,16 +32,9 @@ def ready() -> Response:
     """200 when a status read and an event write would succeed now (OpenSearch answers, the state
     index exists, its shard has the active copies reads and writes need, OpenSearch lets flowstatus's
     user read, search and write it), else 503 with the reason and Retry-After.  Reasons name what
-    is missing, never a credential."""
-    reason: str | None
-    try:
-        readiness = components().repository.readiness()
-    except (StoreTLSError, StoreAccessRefused) as exc:  # configuration an operator must fix: say what
-        reason = str(exc)
-    except StoreError:
-        reason = "OpenSearch is unavailable"
-    else:
-        reason = readiness.reason
+    is missing, never a credential.  A verdict is reused for a second
+    (:class:`~flowstatus.services.readiness.ReadinessCheck`)."""
+    reason = components().readiness.reason()
     if reason is None:
         return json_response({"status": "ready"})
     retry_after = str(components().settings.retry_after)

@@ -26,3 +26,19 @@ def test_reads_of_missing_ids_probe_access_at_most_once_a_second_while_something
         elapsed = time.monotonic() - started
         probes = [seen for seen in proxy.seen if seen.path.startswith(f"/{templates}/")]
     assert 1 <= len(probes) <= elapsed + 2, (len(probes), elapsed)
+
+
+def test_ready_asked_in_a_loop_costs_opensearch_one_verdict_a_second(opensearch_url: str, shared_index: str) -> None:
+    """Anyone may ask /_ready; while something is refused, each verdict is a dozen requests to OpenSearch."""
+    templates = f"{shared_index}-templates-refused"
+    with RecordingProxy(opensearch_url, refuse=lambda method, path: path.startswith(f"/{templates}/")) as proxy:
+        settings = Settings(opensearch_hosts=(proxy.url,), state_index=shared_index, templates_index=templates,
+                            request_timeout=10)
+        client = create_app(settings).test_client()
+        started = time.monotonic()
+        answers = [client.get("/_ready") for _ in range(200)]
+        elapsed = time.monotonic() - started
+        verdicts = [seen for seen in proxy.seen if seen.path.startswith(f"/_cluster/health/{shared_index}")]
+    assert {(a.status_code, a.headers["Retry-After"]) for a in answers} == {(503, "5")}
+    assert templates in answers[-1].get_json()["reason"]
+    assert 1 <= len(verdicts) <= elapsed + 2, (len(verdicts), elapsed)

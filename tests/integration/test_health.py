@@ -9,6 +9,7 @@ from opensearchpy import OpenSearch
 
 from flowstatus.app import create_app
 from flowstatus.settings import Settings
+from tests.conftest import ready_soon
 from tests.integration.test_unavailable import closed_port
 
 
@@ -60,7 +61,7 @@ def test_not_ready_while_the_primary_is_not_active_and_ready_once_it_is(
         assert web.get("/_plugins/_flow_framework/workflow/x/_status").status_code == 503  # as reads are
         client.indices.put_settings(index=unique_index, body={"index.routing.allocation.require._name": None})
         client.cluster.health(index=unique_index, wait_for_status="yellow", request_timeout=30)
-        assert web.get("/_ready").status_code == 200
+        assert ready_soon(web).status_code == 200
         assert web.get("/_plugins/_flow_framework/workflow/x/_status").status_code == 404
     finally:
         client.indices.delete(index=unique_index, ignore=404)

@@ -18,6 +18,7 @@ from flowstatus.app import create_app
 from flowstatus.repository.opensearch_access import COMPANION_GROUPS, GROUPS, READ_TEMPLATES, RECORD_STEPS
 from flowstatus.repository.opensearch_steps import steps_index
 from flowstatus.settings import DEFAULT_TEMPLATES_INDEX, ENV_VARS
+from tests.conftest import ready_soon
 from tests.secured.conftest import REPO, ROLE_FILE, STATE_INDEX, Secured, service_role
 
 PAGE = REPO / "docs" / "secured-cluster.md"
@@ -99,7 +100,7 @@ def test_the_rest_commands_of_the_page_grant_what_flowstatus_needs(without_the_r
                                    f'--key {secured.node.admin.key}"', script, flags=re.MULTILINE)
     script = script.replace("@docker/secured/", f"@{ROLE_FILE.parent}/")
     subprocess.run(["bash", "-euc", script], cwd=tmp_path, check=True, timeout=60, capture_output=True)
-    assert ready.get("/_ready").get_json() == {"status": "ready"}
+    assert ready_soon(ready).get_json() == {"status": "ready"}
 
 
 def test_the_securityadmin_commands_of_the_page_grant_what_flowstatus_needs(without_the_role: Secured,

@@ -30,7 +30,7 @@ from flowstatus.repository.opensearch_access import (
 )
 from flowstatus.repository.opensearch_steps import steps_index
 from flowstatus.settings import DEFAULT_TEMPLATES_INDEX
-from tests.conftest import new_id
+from tests.conftest import new_id, ready_soon
 from tests.e2e.conftest import serving
 from tests.secured.conftest import STATE_INDEX, Secured, assert_secret_free, secrets_of, service_role
 from tests.secured.flows import (
@@ -126,9 +126,9 @@ def test_a_role_without_a_group_is_named_in_ready(secured: Secured, group: Permi
     assert f"its role lacks the permissions to {group.work}; grant the role of docs/secured-cluster.md" in reason
     assert ("no permissions for [" in reason or "403 to a HEAD request" in reason) and "User [" not in reason
     assert "partial" not in reason
-    # Granted the whole role, the same process is ready at once.
+    # Granted the whole role, the same process is ready within the second its verdict is reused.
     secured.put_role("flowstatus_partial", service_role(), ["partial"])
-    assert client.get("/_ready").status_code == 200
+    assert ready_soon(client).status_code == 200
 
 
 @pytest.mark.parametrize(("group", "index"), [(RECORD_STEPS, STEPS_INDEX), (READ_TEMPLATES, TEMPLATES_INDEX)],
@@ -145,7 +145,7 @@ def test_a_role_without_a_group_beside_the_state_index_is_named_with_its_index(
     assert reason.startswith(f"OpenSearch refuses flowstatus's user part of its work on {index} (403 security_exception")
     assert f"its role lacks the permissions to {group.work}; grant the role of docs/secured-cluster.md" in reason
     secured.put_role("flowstatus_partial", service_role(), ["partial"])
-    assert client.get("/_ready").status_code == 200
+    assert ready_soon(client).status_code == 200
 
 
 def test_the_documented_role_records_steps_and_reads_the_templates_steps(secured: Secured) -> None:
