@@ -107,6 +107,14 @@ class InMemoryStateRepository(StateRepository):
         with self._lock:
             return {wid: self._lookup(wid) for wid in dict.fromkeys(workflow_ids)}
 
+    def versions(self, workflow_ids: Iterable[str]) -> dict[str, tuple[int, int] | None]:
+        with self._lock:
+            if self._docs is None:
+                raise IndexMissing(self.index)
+            docs = self._docs
+            return {wid: (PRIMARY_TERM, doc.seq_no) if (doc := docs.get(wid)) else None
+                    for wid in dict.fromkeys(workflow_ids)}
+
     def write_many(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
         if not ops:
             return []

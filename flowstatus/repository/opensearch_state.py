@@ -290,32 +290,48 @@ class OpenSearchStateRepository(StateRepository):
     def get_many(self, workflow_ids: Iterable[str]) -> dict[str, Lookup]:
         return self._mget(list(dict.fromkeys(workflow_ids)), "mget", None)
 
-    def _mget(self, ids: list[str], operation: str, headers: dict[str, str] | None) -> dict[str, Lookup]:
-        """One realtime multi-get of ``ids`` (distinct), straight through the transport."""
-        if not ids:
-            return {}
-        with translated(operation):
-            body = self.client.transport.perform_request(
-                "POST", self._mget_path, headers=headers, params={"ignore": 404}, body={"ids": ids})
-        if _error_type(body) == "index_not_found_exception":
-            raise IndexMissing(self.index)
-        found: dict[str, Lookup] = {}
-        for doc in body["docs"]:
-            if _error_type(doc) == "index_not_found_exception":
-                raise IndexMissing(self.index)
-            refusal = access_refusal(403, doc) if "error" in doc else None
-            if refusal is not None:
-                metrics.OPENSEARCH_ERRORS.labels("mget", "refused").inc()
-                raise StoreAccessRefused(refusal)
-            if "error" in doc:
-                # A multi-get answers 200 and reports a shard that cannot answer
-                # now (recovering, its node gone, overloaded) per document.
-                metrics.OPENSEARCH_ERRORS.labels("mget", "unavailable").inc()
-                raise StoreUnavailable(f"OpenSearch cannot read {doc['_id']!r} now: {doc['error']}")
-            found[doc["_id"]] = self._versioned(doc) if doc.get("found") else None
+    def versions(self, workflow_ids: Iterable[str]) -> dict[str, tuple[int, int] | None]:
+        docs = self._mget_docs(list(dict.fromkeys(workflow_ids)), "versions", None, {"_source": "false"})
+        found = {doc["_id"]: (doc["_primary_term"], doc["_seq_no"]) if doc.get("found") else None for doc in docs}
         if None in found.values():
             self.access.ensure_visible()
         return found
+
+    def _mget(self, ids: list[str], operation: str, headers: dict[str, str] | None) -> dict[str, Lookup]:
+        """One realtime multi-get of ``ids`` (distinct), straight through the transport."""
+        found: dict[str, Lookup] = {
+            doc["_id"]: self._versioned(doc) if doc.get("found") else None
+            for doc in self._mget_docs(ids, operation, headers, {})
+        }
+        if None in found.values():
+            self.access.ensure_visible()
+        return found
+
+    def _mget_docs(self, ids: list[str], operation: str, headers: dict[str, str] | None,
+                   params: dict[str, str]) -> list[dict[str, Any]]:
+        """The documents of one realtime multi-get of ``ids``; raises for the index or a document that failed."""
+        if not ids:
+            return []
+        with translated(operation):
+            body = self.client.transport.perform_request(
+                "POST", self._mget_path, headers=headers, params={"ignore": 404, **params}, body={"ids": ids})
+        if _error_type(body) == "index_not_found_exception":
+            raise IndexMissing(self.index)
+        docs: list[dict[str, Any]] = body["docs"]
+        for doc in docs:
+            if "error" not in doc:
+                continue
+            if _error_type(doc) == "index_not_found_exception":
+                raise IndexMissing(self.index)
+            refusal = access_refusal(403, doc)
+            if refusal is not None:
+                metrics.OPENSEARCH_ERRORS.labels("mget", "refused").inc()
+                raise StoreAccessRefused(refusal)
+            # A multi-get answers 200 and reports a shard that cannot answer
+            # now (recovering, its node gone, overloaded) per document.
+            metrics.OPENSEARCH_ERRORS.labels("mget", "unavailable").inc()
+            raise StoreUnavailable(f"OpenSearch cannot read {doc['_id']!r} now: {doc['error']}")
+        return docs
 
     @staticmethod
     def _versioned(doc: dict[str, Any]) -> Versioned | CorruptDocument:

@@ -181,6 +181,16 @@ class StateRepository(abc.ABC):
         """
 
     @abc.abstractmethod
+    def versions(self, workflow_ids: Iterable[str]) -> dict[str, tuple[int, int] | None]:
+        """Realtime ``(primary_term, seq_no)`` of several states in one round trip, without their content.
+
+        ``None`` for a missing document.  The pair changes whenever the
+        document does, so a caller that kept the pair of its last read knows
+        without reading again that the state is unchanged.  Raises
+        :class:`~flowstatus.repository.errors.IndexMissing` if the index does not exist.
+        """
+
+    @abc.abstractmethod
     def write_many(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
         """Apply ``ops`` in one round trip; one result per op, in order.
 

@@ -2,11 +2,13 @@
 
 The plugin records no step times.  Once per ``interval`` the observer finds
 the PROVISIONING workflows (one search of the state index, at most
-``max_tracked`` of them, newest first), reads them (realtime multi-gets of
-``READ_CHUNK``, together with those it followed at its previous look) and, for every
-resource entry that appeared since, writes a sighting into the workflow's
-step records in the companion index (only then, and with optimistic
-concurrency).  A step's end is thus known to lie between two looks.
+``max_tracked`` of them, newest first), asks for their versions, together
+with those it followed at its previous look (one realtime multi-get without
+content), reads those that changed since it last read them (realtime
+multi-gets of ``READ_CHUNK``) and, for every resource entry that appeared
+since, writes a sighting into the workflow's step records in the companion
+index (only then, and with optimistic concurrency).  A step's end is thus
+known to lie between two looks.
 
 One deployment runs one observer: every flowstatus process runs this loop,
 but only the holder of a lease document in the companion index looks; the
@@ -15,8 +17,8 @@ expires (a write guarded by ``if_seq_no``).  The lease saves work, it does
 not guard correctness: two processes that both believed they held it would
 write the same sightings, and the first one written wins.
 
-Steady cost for the holder, per interval: one search and a multi-get per
-hundred workflows provisioning, plus
+Steady cost for the holder, per interval: one search, one multi-get of
+versions, and a multi-get per hundred workflows that changed, plus
 one write per interval in which something was seen, plus a lease renewal
 every half lifetime; for every other process, one lease read per quarter
 lifetime.  ``make bench`` measures it (bench/steps.py).
@@ -31,12 +33,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flowstatus.domain.model import State
 from flowstatus.domain.step_observations import Lease, LeaseMove, Look, lease_decision, look
 from flowstatus.domain.steps import Sighting, StepRecords
-from flowstatus.repository.errors import SearchIndexMissing, StoreError
+from flowstatus.repository.errors import IndexMissing, SearchIndexMissing, StoreError
 from flowstatus.repository.port import Outcome, StateRepository, StateSearch, Versioned
 from flowstatus.repository.step_port import PutRecords, StepStore
 from flowstatus.services.step_events import read_states
@@ -57,10 +59,11 @@ def holder_name() -> str:
 
 @dataclass(frozen=True)
 class TickReport:
-    """What one tick did: whether this process observes, how many workflows it read, what it saw."""
+    """What one tick did: whether this process observes, how many workflows it followed and read, what it saw."""
 
     observing: bool
-    workflows: int = 0
+    workflows: int = 0  # followed
+    read: int = 0  # of those, read in full: new to this process, or changed since its last look
     sightings: int = 0
 
 
@@ -83,6 +86,7 @@ class StepObserver:
         self.ttl = int(max(10.0, 5 * interval) * 1000)
         self.clock = clock or (lambda: time.time_ns() // 1_000_000)
         self._looks: dict[str, Look] = {}
+        self._versions: dict[str, tuple[int, int]] = {}  # (primary term, seq_no) each look was read at
         self._unwritten: dict[str, tuple[int | None, tuple[Sighting, ...]]] = {}
         self._held_until = 0  # this process holds the lease until then (its own clock)
         self._next_check = 0
@@ -133,13 +137,38 @@ class StepObserver:
         now = self.clock()
         if not self._observing(now):
             self._looks.clear()
+            self._versions.clear()
             return TickReport(observing=False)
         ids = list(dict.fromkeys([*self._provisioning(), *self._looks]))
+        changed = self._changed(ids, now)
         seen = 0
-        for start in range(0, len(ids), READ_CHUNK):
-            seen += self._look_at(ids[start:start + READ_CHUNK], now)
+        for start in range(0, len(changed), READ_CHUNK):
+            seen += self._look_at(changed[start:start + READ_CHUNK], now)
         self._write()
-        return TickReport(observing=True, workflows=len(ids), sightings=seen)
+        return TickReport(observing=True, workflows=len(ids), read=len(changed), sightings=seen)
+
+    def _changed(self, ids: list[str], now: int) -> list[str]:
+        """Those of ``ids`` this process never looked at or whose state changed since it last read them.
+
+        One realtime multi-get of versions only: a state whose version is the
+        one read at the previous look is unchanged, so its look moves to
+        ``now`` without reading it (the entries it lacked, it still lacked).
+        Ids that one multi-get reads whole are all read: one request either way.
+        """
+        if len(ids) <= READ_CHUNK:
+            return ids
+        try:
+            versions = self.states.versions(ids)
+        except IndexMissing:
+            return ids
+        changed = []
+        for workflow_id in ids:
+            last, version = self._looks.get(workflow_id), versions.get(workflow_id)
+            if last is not None and version is not None and version == self._versions.get(workflow_id):
+                self._looks[workflow_id] = replace(last, at=now)
+            else:
+                changed.append(workflow_id)
+        return changed
 
     def _look_at(self, ids: list[str], now: int) -> int:
         """Read ``ids`` (one multi-get) and note what appeared since the last look; how many sightings."""
@@ -148,19 +177,24 @@ class StepObserver:
         for workflow_id in ids:
             found = lookups.get(workflow_id)
             if not isinstance(found, Versioned):
-                self._looks.pop(workflow_id, None)
+                self._forget(workflow_id)
                 continue
             current, fresh = look(found.state, self._looks.get(workflow_id), now)
             if found.state.state == State.PROVISIONING.value:
                 self._looks[workflow_id] = current
+                self._versions[workflow_id] = (found.primary_term, found.seq_no)
             else:
-                self._looks.pop(workflow_id, None)  # its last look: it ended
+                self._forget(workflow_id)  # its last look: it ended
             if fresh:
                 run, earlier = self._unwritten.get(workflow_id, (current.run_start, ()))
                 self._unwritten[workflow_id] = (current.run_start, (*earlier, *fresh) if run == current.run_start
                                                 else fresh)
                 seen += len(fresh)
         return seen
+
+    def _forget(self, workflow_id: str) -> None:
+        self._looks.pop(workflow_id, None)
+        self._versions.pop(workflow_id, None)
 
     # -- the lease --------------------------------------------------------------
 

@@ -54,6 +54,8 @@ def test_reads_before_the_index_exists_say_so(repo: StateRepository) -> None:
         repo.get("anything")
     with pytest.raises(IndexMissing):
         repo.get_many(["anything"])
+    with pytest.raises(IndexMissing):
+        repo.versions(["anything"])
 
 
 def test_ensure_index_is_idempotent(repo: StateRepository) -> None:
@@ -134,6 +136,17 @@ def test_get_many_maps_each_id_once(repo: StateRepository) -> None:
     assert found[missing] is None
     assert found[a] == repo.get(a)
     assert repo.get_many([]) == {}
+
+
+def test_versions_are_realtime_and_change_with_every_write(repo: StateRepository) -> None:
+    a, missing = new_id(), new_id()
+    repo.write(Create(a, WorkflowState.fresh(a)))
+    read = repo.get(a)
+    assert repo.versions([a, missing, a]) == {a: (read.primary_term, read.seq_no), missing: None}
+    provisioning = read.state.evolve(state="PROVISIONING", provisioning_progress="IN_PROGRESS")
+    written = repo.write(Replace(a, provisioning, read.seq_no, read.primary_term))
+    assert repo.versions([a]) == {a: (written.primary_term, written.seq_no)} != {a: (read.primary_term, read.seq_no)}
+    assert repo.versions([]) == {}
 
 
 def test_readiness_says_whether_the_index_exists(repo: StateRepository) -> None:

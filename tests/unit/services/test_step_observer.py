@@ -173,3 +173,28 @@ def test_a_look_reads_its_workflows_a_chunk_at_a_time_and_misses_none(
     clock.now += 1000
     assert one.tick().sightings == 250
     assert all(sightings(steps, f"wf-{n}")[0].step_id == f"s-{n}" for n in (0, 120, 249))
+
+
+def test_a_look_reads_only_what_changed_and_still_narrows_the_window_of_what_did_not(
+        states: InMemoryStateRepository, steps: InMemoryStepStore, clock: Clock) -> None:
+    for n in range(150):
+        provisioning(states, f"wf-{n}")
+    one = observer(states, steps, clock, "one")
+    assert (one.tick().workflows, one.tick().read) == (150, 0), "the second look, at once: nothing changed"
+    clock.now += 1_000
+    assert one.tick().read == 0
+    provisioning(states, "wf-7", "s-7")
+    clock.now += 1_000
+    report = one.tick()
+    assert (report.workflows, report.read, report.sightings) == (150, 1, 1)
+    # Not seen at the look before, which found wf-7 unchanged without reading it.
+    assert sightings(steps, "wf-7") == (Sighting("s-7", "create_index", START + 2_000, START + 1_000),)
+
+
+def test_workflows_one_multi_get_reads_whole_are_read_without_asking_their_versions(
+        states: InMemoryStateRepository, steps: InMemoryStepStore, clock: Clock) -> None:
+    for n in range(100):
+        provisioning(states, f"wf-{n}")
+    states.versions = lambda ids: pytest.fail("a second request where one does")  # type: ignore[method-assign]
+    one = observer(states, steps, clock, "one")
+    assert [one.tick().read for _ in range(2)] == [100, 100]
