@@ -292,24 +292,20 @@ class OpenSearchStateRepository(StateRepository):
 
     def versions(self, workflow_ids: Iterable[str]) -> dict[str, tuple[int, int] | None]:
         docs = self._mget_docs(list(dict.fromkeys(workflow_ids)), "versions", None, {"_source": "false"})
-        found = {doc["_id"]: (doc["_primary_term"], doc["_seq_no"]) if doc.get("found") else None for doc in docs}
-        if None in found.values():
-            self.access.ensure_visible()
-        return found
+        return {doc["_id"]: (doc["_primary_term"], doc["_seq_no"]) if doc.get("found") else None for doc in docs}
 
     def _mget(self, ids: list[str], operation: str, headers: dict[str, str] | None) -> dict[str, Lookup]:
         """One realtime multi-get of ``ids`` (distinct), straight through the transport."""
-        found: dict[str, Lookup] = {
-            doc["_id"]: self._versioned(doc) if doc.get("found") else None
-            for doc in self._mget_docs(ids, operation, headers, {})
-        }
-        if None in found.values():
-            self.access.ensure_visible()
-        return found
+        return {doc["_id"]: self._versioned(doc) if doc.get("found") else None
+                for doc in self._mget_docs(ids, operation, headers, {})}
 
     def _mget_docs(self, ids: list[str], operation: str, headers: dict[str, str] | None,
                    params: dict[str, str]) -> list[dict[str, Any]]:
-        """The documents of one realtime multi-get of ``ids``; raises for the index or a document that failed."""
+        """The documents of one realtime multi-get of ``ids``; raises for the index or a document that failed.
+
+        A document not found is checked against access first (see
+        :meth:`~.opensearch_access.StateIndexAccess.ensure_visible`): OpenSearch may hide it.
+        """
         if not ids:
             return []
         with translated(operation):
@@ -331,6 +327,8 @@ class OpenSearchStateRepository(StateRepository):
             # now (recovering, its node gone, overloaded) per document.
             metrics.OPENSEARCH_ERRORS.labels("mget", "unavailable").inc()
             raise StoreUnavailable(f"OpenSearch cannot read {doc['_id']!r} now: {doc['error']}")
+        if not all(doc.get("found") for doc in docs):
+            self.access.ensure_visible()
         return docs
 
     @staticmethod

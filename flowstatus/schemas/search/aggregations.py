@@ -123,15 +123,15 @@ class Filters(ClosedSchema):
     other_bucket_key = Text(100)
 
 
-def _rangeloader(value: Callable[..., Value], name: str) -> type[ClosedSchema]:
+def _range_schema(value: Callable[..., Value], name: str) -> type[ClosedSchema]:
     fields: dict[str, Any] = {"from_": value(data_key="from", attribute="from"), "to": value(), "key": Text(100)}
     schema = cast(type[ClosedSchema], ClosedSchema.from_dict(fields, name=name))
     schema.where = "in a range"
     return schema
 
 
-NumberRange = _rangeloader(Number, "NumberRange")
-DateRange = _rangeloader(DateValue, "DateRange")
+NumberRange = _range_schema(Number, "NumberRange")
+DateRange = _range_schema(DateValue, "DateRange")
 
 
 class Range(ClosedSchema):
