@@ -143,9 +143,20 @@ def parse_time_value(value: str, name: str) -> float | None:
     )
 
 
-def _time_number(value: str, number: str, name: str, unit_seconds: float) -> float | None:
-    if _JAVA_LONG.fullmatch(number) and int(number) in _JAVA_LONG_RANGE:
+def _java_long(number: str) -> int | None:
+    """``number`` as Java's ``Long.parseLong`` reads it, or ``None`` where that refuses it."""
+    if not _JAVA_LONG.fullmatch(number):
+        return None
+    try:
         count = int(number)
+    except ValueError:  # more digits than Python converts (4,300): far beyond a long
+        return None
+    return count if count in _JAVA_LONG_RANGE else None
+
+
+def _time_number(value: str, number: str, name: str, unit_seconds: float) -> float | None:
+    count = _java_long(number)
+    if count is not None:
         if count == -1:
             return None
         if count < -1:
@@ -156,4 +167,3 @@ def _time_number(value: str, number: str, name: str, unit_seconds: float) -> flo
     if _JAVA_DOUBLE.fullmatch(number):
         raise IllegalArgument(f"failed to parse [{value}], fractional time values are not supported")
     raise IllegalArgument(f"failed to parse [{value}]")
-

@@ -91,3 +91,10 @@ def test_ordinary_ids_pass() -> None:
 def test_time_values_read_as_opensearch_reads_them(value: str, seconds: float | None) -> None:
     """How long each accepted spelling waits (``None``: no limit of its own, the server's cap)."""
     assert parse_time_value(value, "wait") == seconds
+
+
+@pytest.mark.parametrize("number", ["9223372036854775808", "1" * 5000])
+def test_a_number_beyond_a_java_long_is_refused_as_fractional_as_opensearch_does(number: str) -> None:
+    """Java reads it as a double; beyond Python's digit limit for int() it must still be a 400, not an error."""
+    with pytest.raises(IllegalArgument, match=r"fractional time values are not supported"):
+        parse_time_value(f"{number}s", "wait")
